@@ -1,0 +1,348 @@
+//! Phase two of decoding, and the public entry points: turn a scanned tape into a [`Frame`] tree whose
+//! payloads are slices of the input buffer.
+
+use alloc::boxed::Box;
+use alloc::vec::Vec;
+use bytes::{Bytes, BytesMut};
+
+use crate::error::{DecodeError, ErrorKind};
+use crate::frame::{Attributed, BigNumber, Double, Frame, Verbatim};
+use crate::limits::Limits;
+use crate::scan::{AggKind, Scanner, Span, Token};
+
+/// A resumable RESP2/RESP3 decoder for one byte stream (one connection).
+///
+/// Call [`Decoder::decode`] whenever bytes have been appended to the buffer; it returns each complete
+/// frame in turn (splitting its bytes off the front of the buffer) and `Ok(None)` when it needs more.
+/// Between calls, only append to the buffer: the decoder remembers how far into a partial frame it has
+/// read, so no byte is scanned twice and the cost is linear in the input whatever the chunking.
+///
+/// After an error the decoder stays failed (the stream has lost its framing) and returns that error
+/// again; close the connection.
+#[derive(Debug, Default)]
+pub struct Decoder {
+    limits: Limits,
+    scanner: Scanner,
+    /// Stream offset of the first byte of the buffer (bytes already handed out as frames).
+    consumed: u64,
+    failed: Option<DecodeError>,
+}
+
+impl Decoder {
+    /// A decoder with the default [`Limits`].
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// A decoder with the given limits.
+    pub fn with_limits(limits: Limits) -> Self {
+        Decoder {
+            limits,
+            ..Self::default()
+        }
+    }
+
+    /// The limits in force.
+    pub fn limits(&self) -> &Limits {
+        &self.limits
+    }
+
+    /// Bytes of the stream handed out as complete frames so far.
+    pub fn consumed(&self) -> u64 {
+        self.consumed
+    }
+
+    /// True while part of a frame has been read but not all of it.
+    pub fn is_mid_frame(&self) -> bool {
+        !self.scanner.is_idle()
+    }
+
+    /// Decodes the next complete frame from the front of `buf`, splitting its bytes off. `Ok(None)`
+    /// means more bytes are needed (the decoder keeps its place).
+    ///
+    /// # Errors
+    /// A [`DecodeError`] when the input is not RESP or breaks a [`Limits`] bound; from then on every
+    /// call returns the same error.
+    pub fn decode(&mut self, buf: &mut BytesMut) -> Result<Option<Frame>, DecodeError> {
+        if let Some(err) = &self.failed {
+            return Err(err.clone());
+        }
+        match self.scanner.scan(buf, &self.limits) {
+            Ok(None) => Ok(None),
+            Ok(Some(len)) => {
+                let bytes = buf.split_to(len).freeze();
+                let frame = build(&self.scanner.tape, &bytes);
+                self.scanner.reset();
+                self.consumed += len as u64;
+                Ok(Some(frame))
+            }
+            Err((at, kind)) => {
+                let err = DecodeError::new(self.consumed + at as u64, kind);
+                self.scanner.reset();
+                self.failed = Some(err.clone());
+                Err(err)
+            }
+        }
+    }
+
+    /// Call at end of stream: an error if the stream stopped inside a frame.
+    ///
+    /// # Errors
+    /// [`ErrorKind::Truncated`] (at the offset where the buffer ends) when `buf` holds part of a frame,
+    /// or the error the decoder already failed with.
+    pub fn finish(&self, buf: &BytesMut) -> Result<(), DecodeError> {
+        if let Some(err) = &self.failed {
+            return Err(err.clone());
+        }
+        if buf.is_empty() {
+            Ok(())
+        } else {
+            Err(DecodeError::new(
+                self.consumed + buf.len() as u64,
+                ErrorKind::Truncated,
+            ))
+        }
+    }
+}
+
+/// Decodes one frame from the start of `input` without keeping state: `Ok(Some((frame, len)))` with
+/// the frame's length in bytes, or `Ok(None)` if `input` holds only part of a frame. The frame's
+/// payloads are slices of `input` (no copy).
+///
+/// # Errors
+/// A [`DecodeError`] (offsets from the start of `input`) when the input is not RESP or breaks `limits`.
+///
+/// ```
+/// use slotwise_resp::{decode_complete, Frame, Limits};
+/// let input = bytes::Bytes::from_static(b":7\r\n+OK\r\n");
+/// let (frame, len) = decode_complete(&input, &Limits::DEFAULT)?.expect("complete");
+/// assert_eq!((frame, len), (Frame::Integer(7), 4));
+/// # Ok::<(), slotwise_resp::DecodeError>(())
+/// ```
+pub fn decode_complete(
+    input: &Bytes,
+    limits: &Limits,
+) -> Result<Option<(Frame, usize)>, DecodeError> {
+    let mut scanner = Scanner::default();
+    match scanner.scan(input, limits) {
+        Ok(None) => Ok(None),
+        Ok(Some(len)) => Ok(Some((build(&scanner.tape, input), len))),
+        Err((at, kind)) => Err(DecodeError::new(at as u64, kind)),
+    }
+}
+
+/// An aggregate under construction.
+enum Building {
+    /// Arrays, sets, pushes. `remaining` is `None` for a streamed aggregate.
+    Items {
+        kind: AggKind,
+        items: Vec<Frame>,
+        remaining: Option<usize>,
+    },
+    /// Maps and attributes; `key` holds a key waiting for its value.
+    Pairs {
+        kind: AggKind,
+        pairs: Vec<(Frame, Frame)>,
+        key: Option<Frame>,
+        remaining: Option<usize>,
+    },
+    /// Attributes read; waiting for the frame they describe.
+    AttributeTarget(Vec<(Frame, Frame)>),
+    /// A streamed string's chunks.
+    Chunks(Vec<Bytes>),
+}
+
+/// Builds the frame a complete tape describes. `bytes` starts at the frame's first byte.
+///
+/// The scanner has validated the tape, so nothing here can fail; defensive fallbacks keep it panic-free
+/// even so (an inconsistent tape yields a [`Frame::Null`] rather than a crash).
+fn build(tape: &[Token], bytes: &Bytes) -> Frame {
+    let slice = |span: Span| bytes.slice(span.start..span.end);
+    let mut stack: Vec<Building> = Vec::new();
+    for token in tape {
+        let value = match *token {
+            Token::SimpleString(s) => Frame::SimpleString(slice(s)),
+            Token::SimpleError(s) => Frame::SimpleError(slice(s)),
+            Token::BulkString(s) => Frame::BulkString(slice(s)),
+            Token::BulkError(s) => Frame::BulkError(slice(s)),
+            Token::Verbatim(s) => {
+                let text = slice(s);
+                let mut format = [0u8; 3];
+                if let Some(f) = text.get(..3) {
+                    format.copy_from_slice(f);
+                }
+                Frame::Verbatim(Verbatim {
+                    format,
+                    text: text.slice(4.min(text.len())..),
+                })
+            }
+            Token::Double(s) => Frame::Double(Double(slice(s))),
+            Token::BigNumber(s) => Frame::BigNumber(BigNumber(slice(s))),
+            Token::Integer(n) => Frame::Integer(n),
+            Token::Boolean(b) => Frame::Boolean(b),
+            Token::Null => Frame::Null,
+            Token::NullBulk => Frame::NullBulk,
+            Token::NullArray => Frame::NullArray,
+            Token::Aggregate(kind, 0) => match kind {
+                AggKind::Attribute => {
+                    stack.push(Building::AttributeTarget(Vec::new()));
+                    continue;
+                }
+                _ => empty(kind),
+            },
+            Token::Aggregate(kind, n) => {
+                // `n` elements have arrived (the scanner saw them all), so this capacity is backed by input.
+                stack.push(match kind {
+                    AggKind::Map | AggKind::Attribute => Building::Pairs {
+                        kind,
+                        pairs: Vec::with_capacity(n),
+                        key: None,
+                        remaining: Some(n),
+                    },
+                    _ => Building::Items {
+                        kind,
+                        items: Vec::with_capacity(n),
+                        remaining: Some(n),
+                    },
+                });
+                continue;
+            }
+            Token::Streamed(kind) => {
+                stack.push(match kind {
+                    AggKind::Map | AggKind::Attribute => Building::Pairs {
+                        kind,
+                        pairs: Vec::new(),
+                        key: None,
+                        remaining: None,
+                    },
+                    _ => Building::Items {
+                        kind,
+                        items: Vec::new(),
+                        remaining: None,
+                    },
+                });
+                continue;
+            }
+            Token::End => match stack.pop() {
+                Some(open) => close(open),
+                None => Frame::Null,
+            },
+            Token::StreamedString => {
+                stack.push(Building::Chunks(Vec::new()));
+                continue;
+            }
+            Token::Chunk(s) if s.start == s.end => match stack.pop() {
+                Some(Building::Chunks(chunks)) => Frame::StreamedString(chunks),
+                _ => Frame::Null,
+            },
+            Token::Chunk(s) => {
+                if let Some(Building::Chunks(chunks)) = stack.last_mut() {
+                    chunks.push(slice(s));
+                }
+                continue;
+            }
+        };
+        if let Some(frame) = deliver(&mut stack, value) {
+            return frame;
+        }
+    }
+    // Unreachable for a tape the scanner completed.
+    stack.pop().map(close).unwrap_or(Frame::Null)
+}
+
+/// Places a complete value into the innermost open aggregate, closing every aggregate it completes.
+/// Returns the whole frame once the outermost one closes.
+fn deliver(stack: &mut Vec<Building>, mut value: Frame) -> Option<Frame> {
+    loop {
+        let Some(top) = stack.last_mut() else {
+            return Some(value);
+        };
+        let complete = match top {
+            Building::Items {
+                items, remaining, ..
+            } => {
+                items.push(value);
+                count_down(remaining)
+            }
+            Building::Pairs {
+                pairs,
+                key,
+                remaining,
+                ..
+            } => match key.take() {
+                None => {
+                    *key = Some(value);
+                    return None;
+                }
+                Some(k) => {
+                    pairs.push((k, value));
+                    count_down(remaining)
+                }
+            },
+            Building::AttributeTarget(attributes) => {
+                let attributes = core::mem::take(attributes);
+                stack.pop();
+                value = Frame::Attributed(Box::new(Attributed {
+                    attributes,
+                    frame: value,
+                }));
+                continue;
+            }
+            Building::Chunks(_) => return None,
+        };
+        if !complete {
+            return None;
+        }
+        value = match stack.pop() {
+            Some(Building::Pairs {
+                kind: AggKind::Attribute,
+                pairs,
+                ..
+            }) => {
+                stack.push(Building::AttributeTarget(pairs));
+                return None;
+            }
+            Some(open) => close(open),
+            None => return None,
+        };
+    }
+}
+
+/// Counts one element off a counted aggregate; true when it is complete.
+fn count_down(remaining: &mut Option<usize>) -> bool {
+    match remaining {
+        Some(n) => {
+            *n = n.saturating_sub(1);
+            *n == 0
+        }
+        None => false,
+    }
+}
+
+fn close(open: Building) -> Frame {
+    match open {
+        Building::Items {
+            kind: AggKind::Set,
+            items,
+            ..
+        } => Frame::Set(items),
+        Building::Items {
+            kind: AggKind::Push,
+            items,
+            ..
+        } => Frame::Push(items),
+        Building::Items { items, .. } => Frame::Array(items),
+        Building::Pairs { pairs, .. } => Frame::Map(pairs),
+        Building::AttributeTarget(_) => Frame::Null,
+        Building::Chunks(chunks) => Frame::StreamedString(chunks),
+    }
+}
+
+fn empty(kind: AggKind) -> Frame {
+    match kind {
+        AggKind::Map | AggKind::Attribute => Frame::Map(Vec::new()),
+        AggKind::Set => Frame::Set(Vec::new()),
+        AggKind::Push => Frame::Push(Vec::new()),
+        AggKind::Array => Frame::Array(Vec::new()),
+    }
+}

@@ -1,0 +1,496 @@
+//! Phase one of decoding: find where a frame ends, resumably, recording a tape of its elements.
+//!
+//! The scanner reads each byte of a frame once, however the frame is split across calls: it keeps the
+//! position reached, the stack of open aggregates and the tape of elements already read. Bulk payloads
+//! are skipped, not read (their length is known), so a 64 KiB bulk arriving in 4 KiB pieces costs a few
+//! bounds checks per piece. The stack is bounded by [`Limits::max_depth`]; the tape holds one entry per
+//! element that has actually arrived.
+
+use alloc::vec::Vec;
+
+use crate::error::{ErrorKind, Limit};
+use crate::limits::Limits;
+
+/// A byte range inside the frame (offsets from the frame's first byte).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Span {
+    pub(crate) start: usize,
+    pub(crate) end: usize,
+}
+
+/// The kinds of aggregate a header can open.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum AggKind {
+    Array,
+    Map,
+    Set,
+    Push,
+    Attribute,
+}
+
+/// One element of a frame, as found by the scanner. The builder turns a tape of these into a [`crate::Frame`].
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub(crate) enum Token {
+    SimpleString(Span),
+    SimpleError(Span),
+    BulkString(Span),
+    BulkError(Span),
+    /// The whole payload, `xxx:` format prefix included.
+    Verbatim(Span),
+    Double(Span),
+    BigNumber(Span),
+    Integer(i64),
+    Boolean(bool),
+    Null,
+    NullBulk,
+    NullArray,
+    /// A counted aggregate; the count is in pairs for maps and attributes.
+    Aggregate(AggKind, usize),
+    /// A streamed aggregate (`*?` …), closed by [`Token::End`].
+    Streamed(AggKind),
+    End,
+    /// `$?`: the chunks that follow, up to an empty one, form one string.
+    StreamedString,
+    /// A streamed-string chunk; an empty span ends the string.
+    Chunk(Span),
+}
+
+/// An aggregate the scanner is inside of.
+#[derive(Clone, Copy, Debug)]
+enum Open {
+    /// Elements still to come (a map's pairs count twice; an attribute's frame counts once more).
+    Counted(usize),
+    /// A streamed aggregate; `odd` is set between a map's key and its value.
+    Streamed { pairs: bool, odd: bool },
+    /// Inside `$?`: only chunks may come.
+    StreamedString,
+}
+
+/// Failure while scanning: an offset from the frame start and what was wrong.
+pub(crate) type ScanError = (usize, ErrorKind);
+
+/// Resumable state for the frame being scanned.
+#[derive(Debug, Default)]
+pub(crate) struct Scanner {
+    /// Next byte to read, from the frame start.
+    pos: usize,
+    /// Where the search for the CRLF ending the line at `pos` resumes (so long lines are not rescanned).
+    line_from: usize,
+    stack: Vec<Open>,
+    pub(crate) tape: Vec<Token>,
+}
+
+/// The result of looking for the line that starts at `pos`.
+enum Line {
+    /// The line's content is `buf[start..end]`; the next element starts at `next`.
+    Complete { end: usize, next: usize },
+    /// No CRLF yet; searched up to (not including) this offset.
+    Partial(usize),
+}
+
+impl Scanner {
+    /// True when no part of a frame has been read.
+    pub(crate) fn is_idle(&self) -> bool {
+        self.pos == 0 && self.tape.is_empty()
+    }
+
+    /// Forgets the frame in progress (after it was built, or on error). Keeps the tape's allocation
+    /// unless it grew large.
+    pub(crate) fn reset(&mut self) {
+        self.pos = 0;
+        self.line_from = 0;
+        self.stack.clear();
+        self.tape.clear();
+        if self.tape.capacity() > 4096 {
+            self.tape.shrink_to(256);
+        }
+        if self.stack.capacity() > 64 {
+            self.stack.shrink_to(16);
+        }
+    }
+
+    /// Reads on from where the last call stopped. `buf` starts at the frame's first byte and may only
+    /// have grown since the last call. Returns the frame's length once it is complete.
+    pub(crate) fn scan(&mut self, buf: &[u8], limits: &Limits) -> Result<Option<usize>, ScanError> {
+        if buf.len() < self.pos {
+            // The caller broke the contract (the buffer shrank). Start over rather than read garbage.
+            self.reset();
+        }
+        loop {
+            let pos = self.pos;
+            let Some(&ty) = buf.get(pos) else {
+                return Ok(None);
+            };
+            if matches!(self.stack.last(), Some(Open::StreamedString)) && ty != b';' {
+                return Err((pos, ErrorKind::ExpectedChunk));
+            }
+            let (end, next) = match self.find_line(buf, limits)? {
+                Line::Complete { end, next } => (end, next),
+                Line::Partial(searched) => {
+                    self.line_from = searched;
+                    return Ok(None);
+                }
+            };
+            if next > limits.max_frame_len {
+                return Err((pos, ErrorKind::LimitExceeded(Limit::FrameLen)));
+            }
+            let line = buf.get(pos + 1..end).unwrap_or_default();
+            let span = Span {
+                start: pos + 1,
+                end,
+            };
+            let done = match ty {
+                b'+' => self.leaf(Token::SimpleString(span), next),
+                b'-' => self.leaf(Token::SimpleError(span), next),
+                b':' => {
+                    let n = parse_i64(line).ok_or((pos + 1, ErrorKind::BadInteger))?;
+                    self.leaf(Token::Integer(n), next)
+                }
+                b'#' => {
+                    let b = match line {
+                        b"t" => true,
+                        b"f" => false,
+                        _ => return Err((pos + 1, ErrorKind::BadBoolean)),
+                    };
+                    self.leaf(Token::Boolean(b), next)
+                }
+                b'_' => {
+                    if !line.is_empty() {
+                        return Err((pos + 1, ErrorKind::BadNull));
+                    }
+                    self.leaf(Token::Null, next)
+                }
+                b',' => {
+                    if !is_double(line) {
+                        return Err((pos + 1, ErrorKind::BadDouble));
+                    }
+                    self.leaf(Token::Double(span), next)
+                }
+                b'(' => {
+                    if !is_big_number(line) {
+                        return Err((pos + 1, ErrorKind::BadBigNumber));
+                    }
+                    self.leaf(Token::BigNumber(span), next)
+                }
+                b'$' | b'!' | b'=' => match parse_len(line, ty == b'$', ty == b'$') {
+                    Some(Len::Null) => self.leaf(Token::NullBulk, next),
+                    Some(Len::Streamed) => {
+                        self.open(
+                            Open::StreamedString,
+                            Token::StreamedString,
+                            next,
+                            pos,
+                            limits,
+                        )?;
+                        false
+                    }
+                    Some(Len::Count(n)) => {
+                        let Some(payload) = self.payload(buf, next, n, pos, limits)? else {
+                            return Ok(None);
+                        };
+                        let token = match ty {
+                            b'$' => Token::BulkString(payload),
+                            b'!' => Token::BulkError(payload),
+                            _ => {
+                                let text = buf.get(payload.start..payload.end).unwrap_or_default();
+                                if text.len() < 4 || text.get(3) != Some(&b':') {
+                                    return Err((payload.start, ErrorKind::BadVerbatim));
+                                }
+                                Token::Verbatim(payload)
+                            }
+                        };
+                        self.leaf(token, payload.end + 2)
+                    }
+                    None => return Err((pos + 1, ErrorKind::BadLength)),
+                },
+                b';' => {
+                    if !matches!(self.stack.last(), Some(Open::StreamedString)) {
+                        return Err((pos, ErrorKind::BadTypeByte(ty)));
+                    }
+                    let n = match parse_len(line, false, false) {
+                        Some(Len::Count(n)) => n,
+                        _ => return Err((pos + 1, ErrorKind::BadLength)),
+                    };
+                    if n == 0 {
+                        self.stack.pop();
+                        self.leaf(
+                            Token::Chunk(Span {
+                                start: next,
+                                end: next,
+                            }),
+                            next,
+                        )
+                    } else {
+                        let Some(payload) = self.payload(buf, next, n, pos, limits)? else {
+                            return Ok(None);
+                        };
+                        self.tape.push(Token::Chunk(payload));
+                        self.advance(payload.end + 2);
+                        false
+                    }
+                }
+                b'*' | b'%' | b'~' | b'>' | b'|' => {
+                    let kind = match ty {
+                        b'*' => AggKind::Array,
+                        b'%' => AggKind::Map,
+                        b'~' => AggKind::Set,
+                        b'>' => AggKind::Push,
+                        _ => AggKind::Attribute,
+                    };
+                    let pairs = matches!(kind, AggKind::Map | AggKind::Attribute);
+                    match parse_len(line, ty == b'*', ty != b'|') {
+                        Some(Len::Null) => self.leaf(Token::NullArray, next),
+                        Some(Len::Streamed) => {
+                            self.open(
+                                Open::Streamed { pairs, odd: false },
+                                Token::Streamed(kind),
+                                next,
+                                pos,
+                                limits,
+                            )?;
+                            false
+                        }
+                        Some(Len::Count(n)) => {
+                            let elements = if pairs { n.checked_mul(2) } else { Some(n) };
+                            let elements = match elements {
+                                Some(e) if e <= limits.max_aggregate_len => e,
+                                _ => {
+                                    return Err((
+                                        pos + 1,
+                                        ErrorKind::LimitExceeded(Limit::AggregateLen),
+                                    ));
+                                }
+                            };
+                            // An attribute is followed by the frame it describes.
+                            let elements = elements + usize::from(kind == AggKind::Attribute);
+                            if elements == 0 {
+                                self.leaf(Token::Aggregate(kind, n), next)
+                            } else {
+                                self.open(
+                                    Open::Counted(elements),
+                                    Token::Aggregate(kind, n),
+                                    next,
+                                    pos,
+                                    limits,
+                                )?;
+                                false
+                            }
+                        }
+                        None => return Err((pos + 1, ErrorKind::BadLength)),
+                    }
+                }
+                b'.' => {
+                    if !line.is_empty() {
+                        return Err((pos + 1, ErrorKind::ExpectedCrlf));
+                    }
+                    match self.stack.last() {
+                        Some(Open::Streamed { odd: false, .. }) => {
+                            self.stack.pop();
+                            self.leaf(Token::End, next)
+                        }
+                        _ => return Err((pos, ErrorKind::UnexpectedEnd)),
+                    }
+                }
+                other => return Err((pos, ErrorKind::BadTypeByte(other))),
+            };
+            if done {
+                return Ok(Some(self.pos));
+            }
+        }
+    }
+
+    /// Finds the CRLF ending the line that starts at `self.pos`, resuming an earlier search.
+    fn find_line(&self, buf: &[u8], limits: &Limits) -> Result<Line, ScanError> {
+        let from = self.line_from.max(self.pos + 1);
+        let rest = buf.get(from..).unwrap_or_default();
+        match memchr::memchr2(b'\r', b'\n', rest) {
+            Some(i) => {
+                let at = from + i;
+                if at - self.pos - 1 > limits.max_line_len {
+                    return Err((self.pos, ErrorKind::LimitExceeded(Limit::LineLen)));
+                }
+                match (buf.get(at), buf.get(at + 1)) {
+                    (Some(b'\r'), Some(b'\n')) => Ok(Line::Complete {
+                        end: at,
+                        next: at + 2,
+                    }),
+                    // The CR is the last byte so far: its LF may still come.
+                    (Some(b'\r'), None) => Ok(Line::Partial(at)),
+                    (Some(b'\r'), Some(_)) => Err((at + 1, ErrorKind::ExpectedCrlf)),
+                    _ => Err((at, ErrorKind::ExpectedCrlf)),
+                }
+            }
+            None => {
+                if buf.len() - self.pos - 1 > limits.max_line_len {
+                    return Err((self.pos, ErrorKind::LimitExceeded(Limit::LineLen)));
+                }
+                Ok(Line::Partial(buf.len()))
+            }
+        }
+    }
+
+    /// Checks a length-prefixed payload of `n` bytes starting at `start`: `None` until it and its CRLF
+    /// have all arrived. Limits are checked first, so a huge declared length fails before any payload.
+    fn payload(
+        &self,
+        buf: &[u8],
+        start: usize,
+        n: usize,
+        header: usize,
+        limits: &Limits,
+    ) -> Result<Option<Span>, ScanError> {
+        if n > limits.max_bulk_len {
+            return Err((header + 1, ErrorKind::LimitExceeded(Limit::BulkLen)));
+        }
+        let end = start
+            .checked_add(n)
+            .ok_or((header + 1, ErrorKind::BadLength))?;
+        if end.saturating_add(2) > limits.max_frame_len {
+            return Err((header, ErrorKind::LimitExceeded(Limit::FrameLen)));
+        }
+        match buf.get(end..end + 2) {
+            None => Ok(None),
+            Some(b"\r\n") => Ok(Some(Span { start, end })),
+            Some(_) => Err((end, ErrorKind::ExpectedCrlf)),
+        }
+    }
+
+    fn advance(&mut self, next: usize) {
+        self.pos = next;
+        self.line_from = next;
+    }
+
+    /// Records a complete element and closes every aggregate it completes. True when the frame is done.
+    fn leaf(&mut self, token: Token, next: usize) -> bool {
+        self.tape.push(token);
+        self.advance(next);
+        loop {
+            match self.stack.last_mut() {
+                None => return true,
+                Some(Open::Counted(remaining)) => {
+                    *remaining -= 1;
+                    if *remaining > 0 {
+                        return false;
+                    }
+                    self.stack.pop();
+                }
+                Some(Open::Streamed { pairs, odd }) => {
+                    if *pairs {
+                        *odd = !*odd;
+                    }
+                    return false;
+                }
+                // Chunks are not leaves; only the final empty chunk closes the string (popped by the caller).
+                Some(Open::StreamedString) => return false,
+            }
+        }
+    }
+
+    fn open(
+        &mut self,
+        open: Open,
+        token: Token,
+        next: usize,
+        header: usize,
+        limits: &Limits,
+    ) -> Result<(), ScanError> {
+        if self.stack.len() >= limits.max_depth {
+            return Err((header, ErrorKind::LimitExceeded(Limit::Depth)));
+        }
+        self.stack.push(open);
+        self.tape.push(token);
+        self.advance(next);
+        Ok(())
+    }
+}
+
+/// A length field.
+enum Len {
+    Null,
+    Streamed,
+    Count(usize),
+}
+
+/// Parses a length: decimal digits, or `-1` (if `null_ok`), or `?` (if `streamed_ok`).
+fn parse_len(line: &[u8], null_ok: bool, streamed_ok: bool) -> Option<Len> {
+    match line {
+        b"-1" if null_ok => Some(Len::Null),
+        b"?" if streamed_ok => Some(Len::Streamed),
+        _ => parse_digits(line)
+            .and_then(|n| usize::try_from(n).ok())
+            .map(Len::Count),
+    }
+}
+
+/// Parses one or more ASCII digits into a `u64`, rejecting overflow.
+fn parse_digits(digits: &[u8]) -> Option<u64> {
+    if digits.is_empty() || digits.len() > 20 {
+        return None;
+    }
+    let mut n: u64 = 0;
+    for &d in digits {
+        if !d.is_ascii_digit() {
+            return None;
+        }
+        n = n.checked_mul(10)?.checked_add(u64::from(d - b'0'))?;
+    }
+    Some(n)
+}
+
+/// Parses a RESP integer: an optional sign and decimal digits, within `i64`.
+pub(crate) fn parse_i64(line: &[u8]) -> Option<i64> {
+    let (negative, digits) = match line {
+        [b'-', rest @ ..] => (true, rest),
+        [b'+', rest @ ..] => (false, rest),
+        _ => (false, line),
+    };
+    let magnitude = parse_digits(digits)?;
+    if negative {
+        0i64.checked_sub_unsigned(magnitude)
+    } else {
+        i64::try_from(magnitude).ok()
+    }
+}
+
+/// True for `[+-]digits[.digits][(e|E)[+-]digits]`, `inf`, `-inf`, `+inf` and `nan`.
+pub(crate) fn is_double(text: &[u8]) -> bool {
+    if matches!(text, b"inf" | b"-inf" | b"+inf" | b"nan") {
+        return true;
+    }
+    let text = match text {
+        [b'-' | b'+', rest @ ..] => rest,
+        _ => text,
+    };
+    let (mantissa, exponent) = match text.iter().position(|&b| b == b'e' || b == b'E') {
+        Some(i) => (
+            text.get(..i).unwrap_or_default(),
+            Some(text.get(i + 1..).unwrap_or_default()),
+        ),
+        None => (text, None),
+    };
+    let (integral, fraction) = match mantissa.iter().position(|&b| b == b'.') {
+        Some(i) => (
+            mantissa.get(..i).unwrap_or_default(),
+            Some(mantissa.get(i + 1..).unwrap_or_default()),
+        ),
+        None => (mantissa, None),
+    };
+    let digits = |s: &[u8]| !s.is_empty() && s.iter().all(u8::is_ascii_digit);
+    digits(integral)
+        && fraction.is_none_or(digits)
+        && exponent.is_none_or(|e| {
+            digits(match e {
+                [b'-' | b'+', rest @ ..] => rest,
+                _ => e,
+            })
+        })
+}
+
+/// True for an optional sign followed by one or more ASCII digits.
+pub(crate) fn is_big_number(text: &[u8]) -> bool {
+    let digits = match text {
+        [b'-' | b'+', rest @ ..] => rest,
+        _ => text,
+    };
+    !digits.is_empty() && digits.iter().all(u8::is_ascii_digit)
+}

@@ -1,0 +1,51 @@
+//! `cargo xtask`: the project's automation, in Rust so it runs wherever cargo does.
+//!
+//! ```text
+//! cargo xtask ci                          fmt, clippy, tests, no_std builds, fuzz smoke (what CI runs)
+//! cargo xtask fuzz [TARGET] [--seconds N] run cargo-fuzz targets (all when TARGET is omitted)
+//! cargo xtask gen-commands                regenerate the command table from a live redis-server
+//! cargo xtask cluster start|stop|status|… a real local Redis Cluster, and faults to inflict on it
+//! ```
+
+mod ci;
+mod cluster;
+mod fuzz;
+mod gen_commands;
+mod util;
+
+use std::process::ExitCode;
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let (task, rest) = match args.split_first() {
+        Some((task, rest)) => (task.as_str(), rest),
+        None => ("help", &[][..]),
+    };
+    let result = match task {
+        "ci" => ci::run(rest),
+        "fuzz" => fuzz::run(rest),
+        "gen-commands" => gen_commands::run(rest),
+        "cluster" => cluster::run(rest),
+        "help" | "--help" | "-h" => {
+            println!("{}", HELP);
+            Ok(())
+        }
+        other => Err(format!("unknown task {other:?}\n\n{HELP}").into()),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("xtask {task}: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+const HELP: &str = "\
+usage: cargo xtask <task> [args]
+
+tasks:
+  ci                           fmt check, clippy -D warnings, all tests, no_std builds, fuzz smoke
+  fuzz [TARGET] [--seconds N]  run cargo-fuzz targets (default: all, 60 s each)
+  gen-commands                 regenerate crates/slot's command table from a live redis-server
+  cluster <cmd> [args]         start/stop/status a local Redis Cluster and inflict faults on it";
