@@ -53,10 +53,8 @@ pub(crate) fn targets() -> Result<Vec<String>> {
     for line in manifest.lines().map(str::trim) {
         if line.starts_with('[') {
             in_bin = line == "[[bin]]";
-        } else if in_bin {
-            if let Some(name) = line.strip_prefix("name = ") {
-                targets.push(name.trim_matches('"').to_string());
-            }
+        } else if in_bin && let Some(name) = line.strip_prefix("name = ") {
+            targets.push(name.trim_matches('"').to_string());
         }
     }
     Ok(targets)

@@ -36,11 +36,17 @@ pub(crate) fn run(args: &[String]) -> Result<(), Failure> {
             "--json" => json = true,
             "-" => path = None,
             p if !p.starts_with('-') && path.is_none() => path = Some(p.to_string()),
-            other => return Err(Failure::Usage(format!("decode: unexpected argument {other:?}"))),
+            other => {
+                return Err(Failure::Usage(format!(
+                    "decode: unexpected argument {other:?}"
+                )));
+            }
         }
     }
     let mut input: Box<dyn Read> = match &path {
-        Some(p) => Box::new(std::fs::File::open(p).map_err(|e| Failure::Input(format!("{p}: {e}")))?),
+        Some(p) => {
+            Box::new(std::fs::File::open(p).map_err(|e| Failure::Input(format!("{p}: {e}")))?)
+        }
         None => Box::new(std::io::stdin().lock()),
     };
     let stdout = std::io::stdout();
@@ -73,7 +79,11 @@ pub(crate) fn run(args: &[String]) -> Result<(), Failure> {
         }
         Err(e) => {
             if json {
-                writeln!(out, "{}", json!({"offset": e.offset, "error": e.kind.to_string()}))?;
+                writeln!(
+                    out,
+                    "{}",
+                    json!({"offset": e.offset, "error": e.kind.to_string()})
+                )?;
             }
             out.flush()?;
             Err(Failure::Input(e.to_string()))
@@ -81,7 +91,12 @@ pub(crate) fn run(args: &[String]) -> Result<(), Failure> {
     }
 }
 
-fn print_frame(out: &mut impl Write, frame: &Frame, offset: u64, json: bool) -> std::io::Result<()> {
+fn print_frame(
+    out: &mut impl Write,
+    frame: &Frame,
+    offset: u64,
+    json: bool,
+) -> std::io::Result<()> {
     if json {
         let mut value = to_json(frame);
         if let Value::Object(map) = &mut value {
@@ -127,7 +142,10 @@ fn with_payload(kind: &str, bytes: &[u8]) -> Value {
 }
 
 fn entries(pairs: &[(Frame, Frame)]) -> Value {
-    pairs.iter().map(|(k, v)| Value::Array(vec![to_json(k), to_json(v)])).collect()
+    pairs
+        .iter()
+        .map(|(k, v)| Value::Array(vec![to_json(k), to_json(v)]))
+        .collect()
 }
 
 /// The JSON form of a frame (see the module docs).
@@ -152,7 +170,10 @@ pub(crate) fn to_json(frame: &Frame) -> Value {
         Frame::BulkError(b) => with_payload("bulk_error", b),
         Frame::Verbatim(v) => {
             let mut obj = typed("verbatim");
-            obj.insert("format".into(), String::from_utf8_lossy(&v.format).into_owned().into());
+            obj.insert(
+                "format".into(),
+                String::from_utf8_lossy(&v.format).into_owned().into(),
+            );
             payload(&mut obj, &v.text);
             Value::Object(obj)
         }
@@ -247,7 +268,9 @@ pub(crate) fn render(frame: &Frame, indent: usize, out: &mut String) {
                     out.push('\n');
                     pad(out, indent);
                 }
-                numbered(items.len(), marker, indent, out, |i, indent, out| render(&items[i], indent, out));
+                numbered(items.len(), marker, indent, out, |i, indent, out| {
+                    render(&items[i], indent, out)
+                });
                 return;
             }
         }
@@ -285,13 +308,23 @@ fn render_pairs(pairs: &[(Frame, Frame)], indent: usize, out: &mut String) {
         out.push_str(" => ");
         // A multi-line key (an aggregate) indents its value under the key's last line.
         let key_width = key.rsplit('\n').next().map_or(0, |l| l.chars().count());
-        let value_indent = if key.contains('\n') { key_width } else { indent + key_width } + 4;
+        let value_indent = if key.contains('\n') {
+            key_width
+        } else {
+            indent + key_width
+        } + 4;
         render(v, value_indent, out);
     });
 }
 
 /// Numbered lines `1) …`, right-aligned labels as redis-cli does.
-fn numbered(n: usize, marker: &str, indent: usize, out: &mut String, mut item: impl FnMut(usize, usize, &mut String)) {
+fn numbered(
+    n: usize,
+    marker: &str,
+    indent: usize,
+    out: &mut String,
+    mut item: impl FnMut(usize, usize, &mut String),
+) {
     let width = n.to_string().len();
     for i in 0..n {
         if i > 0 {
@@ -313,9 +346,10 @@ mod tests {
     use bytes::Bytes;
 
     fn text(input: &[u8]) -> String {
-        let (frame, _) = slotwise_resp::decode_complete(&Bytes::copy_from_slice(input), &Default::default())
-            .unwrap()
-            .unwrap();
+        let (frame, _) =
+            slotwise_resp::decode_complete(&Bytes::copy_from_slice(input), &Default::default())
+                .unwrap()
+                .unwrap();
         let mut s = String::new();
         render(&frame, 0, &mut s);
         s
@@ -330,7 +364,10 @@ mod tests {
             text(b"*3\r\n$1\r\na\r\n*2\r\n:1\r\n:2\r\n-ERR x\r\n"),
             "1) \"a\"\n2) 1) (integer) 1\n   2) (integer) 2\n3) (error) ERR x\n"
         );
-        assert_eq!(text(b"%1\r\n+k\r\n*2\r\n:1\r\n:2\r\n"), "1# k => 1) (integer) 1\n        2) (integer) 2\n");
+        assert_eq!(
+            text(b"%1\r\n+k\r\n*2\r\n:1\r\n:2\r\n"),
+            "1# k => 1) (integer) 1\n        2) (integer) 2\n"
+        );
         assert_eq!(text(b"*0\r\n"), "(empty array)\n");
     }
 

@@ -84,12 +84,18 @@ fn decodes_a_real_server_stream() {
         "OK",
     ];
     for line in expected_lines {
-        assert!(stdout.lines().any(|l| l == line), "missing line {line:?} in:\n{stdout}");
+        assert!(
+            stdout.lines().any(|l| l == line),
+            "missing line {line:?} in:\n{stdout}"
+        );
     }
 
     let (code, json, _) = slotwise(&["decode", "--json", "-"], &bytes);
     assert_eq!(code, 0);
-    let values: Vec<serde_json::Value> = json.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let values: Vec<serde_json::Value> = json
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
     assert_eq!(values.len(), 16, "{json}");
     assert_eq!(values[0]["type"], "simple");
     assert_eq!(values[0]["offset"], 0);
@@ -106,11 +112,17 @@ fn malformed_input_prints_what_came_before_and_the_offset() {
     let (code, stdout, stderr) = slotwise(&["decode"], b"+OK\r\n:12\r\n$3\r\nabcd\r\n+never\r\n");
     assert_eq!(code, 1);
     assert_eq!(stdout, "OK\n(integer) 12\n");
-    assert!(stderr.contains("byte 17") && stderr.contains("CRLF"), "{stderr}");
+    assert!(
+        stderr.contains("byte 17") && stderr.contains("CRLF"),
+        "{stderr}"
+    );
 
     let (code, stdout, stderr) = slotwise(&["decode", "--json"], b"*2\r\n:1\r\n");
     assert_eq!(code, 1);
-    assert!(stdout.contains(r#""error":"input ended inside a frame""#), "{stdout}");
+    assert!(
+        stdout.contains(r#""error":"input ended inside a frame""#),
+        "{stdout}"
+    );
     assert!(stderr.contains("byte 8"), "{stderr}");
 
     let (code, _, stderr) = slotwise(&["decode"], &b"*1\r\n".repeat(100_000));
@@ -141,6 +153,9 @@ fn a_large_stream_is_decoded_in_pieces() {
     assert_eq!(code, 0, "{stderr}");
     let lines: Vec<&str> = stdout.lines().collect();
     assert_eq!(lines.len(), 20_001);
-    assert_eq!(lines[19_999], format!(r#"{{"offset":{last_offset},"type":"integer","value":19999}}"#));
+    assert_eq!(
+        lines[19_999],
+        format!(r#"{{"offset":{last_offset},"type":"integer","value":19999}}"#)
+    );
     assert!(lines[20_000].len() > 8 << 20);
 }

@@ -6,6 +6,7 @@ use alloc::vec::Vec;
 use bytes::{Bytes, BytesMut};
 
 use crate::error::{DecodeError, ErrorKind};
+use crate::fast;
 use crate::frame::{Attributed, BigNumber, Double, Frame, Verbatim};
 use crate::limits::Limits;
 use crate::scan::{AggKind, Scanner, Span, Token};
@@ -66,6 +67,14 @@ impl Decoder {
     pub fn decode(&mut self, buf: &mut BytesMut) -> Result<Option<Frame>, DecodeError> {
         if let Some(err) = &self.failed {
             return Err(err.clone());
+        }
+        if self.scanner.is_idle()
+            && let Some((frame, len)) = fast::leaf(buf, &self.limits)
+        {
+            // A partial line may have left a search hint for this frame; the next frame starts afresh.
+            self.scanner.forget_line_hint();
+            self.consumed += len as u64;
+            return Ok(Some(frame));
         }
         match self.scanner.scan(buf, &self.limits) {
             Ok(None) => Ok(None),

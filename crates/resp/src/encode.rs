@@ -4,10 +4,14 @@
 //! formatted on the stack, never on the heap.
 //!
 //! ```
-//! use slotwise_resp::encode::write_command;
+//! use slotwise_resp::encode::{write_arg, write_array_header, write_command};
 //! let mut out = Vec::new();
-//! write_command(&mut out, [&b"SET"[..], b"key", b"value"]);
-//! write_command(&mut out, ["EXPIRE", "key"].iter().map(|s| s.as_bytes()).chain([&b"60"[..]]));
+//! write_command(&mut out, ["SET", "key", "value"]);
+//! // Arguments of mixed types: the array header, then each argument.
+//! write_array_header(&mut out, 3);
+//! write_arg(&mut out, "EXPIRE");
+//! write_arg(&mut out, &b"key"[..]);
+//! write_arg(&mut out, 60u32);
 //! assert_eq!(out, b"*3\r\n$3\r\nSET\r\n$3\r\nkey\r\n$5\r\nvalue\r\n*3\r\n$6\r\nEXPIRE\r\n$3\r\nkey\r\n$2\r\n60\r\n");
 //! ```
 
@@ -113,6 +117,11 @@ pub fn write_bulk(out: &mut impl BufMut, bytes: &[u8]) {
     write_header(out, b'$', bytes.len() as i64);
     out.put_slice(bytes);
     out.put_slice(b"\r\n");
+}
+
+/// Writes one argument as a bulk string (after a [`write_array_header`]).
+pub fn write_arg(out: &mut impl BufMut, arg: impl Arg) {
+    arg.with_bytes(|b| write_bulk(out, b));
 }
 
 /// Writes a command: an array of bulk strings, one per argument.

@@ -61,6 +61,7 @@ mod arbitrary;
 mod decode;
 pub mod encode;
 mod error;
+mod fast;
 mod frame;
 mod frame_impl;
 mod limits;

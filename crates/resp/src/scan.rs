@@ -94,6 +94,11 @@ impl Scanner {
         self.pos == 0 && self.tape.is_empty()
     }
 
+    /// Drops the CRLF search hint (the frame it was for was decoded by another path).
+    pub(crate) fn forget_line_hint(&mut self) {
+        self.line_from = 0;
+    }
+
     /// Forgets the frame in progress (after it was built, or on error). Keeps the tape's allocation
     /// unless it grew large.
     pub(crate) fn reset(&mut self) {
@@ -303,7 +308,14 @@ impl Scanner {
     fn find_line(&self, buf: &[u8], limits: &Limits) -> Result<Line, ScanError> {
         let from = self.line_from.max(self.pos + 1);
         let rest = buf.get(from..).unwrap_or_default();
-        match memchr::memchr2(b'\r', b'\n', rest) {
+        // Most lines are a few bytes (`$5`, `*3`, `:1`): a plain loop beats setting up a vector search.
+        let short = rest.get(..rest.len().min(32)).unwrap_or_default();
+        let found = match short.iter().position(|&b| b == b'\r' || b == b'\n') {
+            Some(i) => Some(i),
+            None if rest.len() > short.len() => memchr::memchr2(b'\r', b'\n', rest.get(32..).unwrap_or_default()).map(|i| i + 32),
+            None => None,
+        };
+        match found {
             Some(i) => {
                 let at = from + i;
                 if at - self.pos - 1 > limits.max_line_len {

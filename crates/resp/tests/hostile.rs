@@ -261,3 +261,23 @@ fn error_offsets_count_from_the_start_of_the_stream() {
     assert_eq!(decoder.decode(&mut buf).unwrap_err().offset, 4005);
     assert_eq!(decoder.consumed(), 4000);
 }
+
+#[test]
+fn a_partial_line_then_a_whole_frame_leaves_no_stale_state() {
+    // Found by the split-at-every-byte property: a search hint left by a partial `+` line must not
+    // outlive the frame it was for.
+    let input = b"+\xc2\xa1\r\n*0\r\n";
+    for cut in 0..input.len() {
+        let mut decoder = Decoder::new();
+        let mut buf = BytesMut::from(&input[..cut]);
+        let mut frames = Vec::new();
+        while let Some(f) = decoder.decode(&mut buf).unwrap() {
+            frames.push(f);
+        }
+        buf.extend_from_slice(&input[cut..]);
+        while let Some(f) = decoder.decode(&mut buf).unwrap() {
+            frames.push(f);
+        }
+        assert_eq!(frames, vec![Frame::SimpleString("\u{a1}".into()), Frame::Array(vec![])], "cut at {cut}");
+    }
+}

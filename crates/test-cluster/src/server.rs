@@ -81,10 +81,10 @@ impl Server {
                 )
                 .into());
             }
-            if let Ok(mut conn) = Conn::connect(self.addr()) {
-                if conn.ok(["PING"]).is_ok() {
-                    return Ok(());
-                }
+            if let Ok(mut conn) = Conn::connect(self.addr())
+                && conn.ok(["PING"]).is_ok()
+            {
+                return Ok(());
             }
             if Instant::now() > deadline {
                 return Err(format!(
@@ -149,7 +149,7 @@ fn scratch_dir(name: &str) -> Result<PathBuf, Error> {
     Ok(dir)
 }
 
-fn target_dir() -> PathBuf {
+pub(crate) fn target_dir() -> PathBuf {
     if let Some(dir) = std::env::var_os("CARGO_TARGET_DIR") {
         return PathBuf::from(dir);
     }

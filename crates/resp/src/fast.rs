@@ -1,0 +1,96 @@
+//! The fast path for the commonest replies: a complete `+`, `-`, `:` or `$` frame at the front of the
+//! buffer, with nothing unusual about it. Its payload is split straight off the buffer, with no tape and
+//! no second pass.
+//!
+//! Anything else (an aggregate, a partial frame, a sign or length the general path would reject, a
+//! limit near its bound) returns `None`, and the general scanner takes over from the same byte. So the
+//! fast path changes no result and no error: it only accepts what the general path accepts, and builds
+//! the same frame.
+
+use bytes::{Buf, BytesMut};
+
+use crate::frame::Frame;
+use crate::limits::Limits;
+
+/// Longest line the fast path looks through for its CR before leaving it to the general path.
+const SHORT_LINE: usize = 128;
+
+/// Decodes one complete leaf frame off the front of `buf`, or returns `None` (leaving `buf` untouched).
+/// On success returns the frame and the number of bytes it took.
+pub(crate) fn leaf(buf: &mut BytesMut, limits: &Limits) -> Option<(Frame, usize)> {
+    let bytes: &[u8] = buf;
+    let (&ty, rest) = bytes.split_first()?;
+    match ty {
+        b'+' | b'-' => {
+            let window = rest.get(..rest.len().min(SHORT_LINE).min(limits.max_line_len))?;
+            let i = window.iter().position(|&b| b == b'\r' || b == b'\n')?;
+            if rest.get(i..i + 2) != Some(b"\r\n") || i + 3 > limits.max_frame_len {
+                return None;
+            }
+            buf.advance(1);
+            let text = buf.split_to(i).freeze();
+            buf.advance(2);
+            let frame = if ty == b'+' { Frame::SimpleString(text) } else { Frame::SimpleError(text) };
+            Some((frame, i + 3))
+        }
+        b':' => {
+            let (n, line) = int_line(rest)?;
+            if line + 1 > limits.max_frame_len {
+                return None;
+            }
+            buf.advance(1 + line);
+            Some((Frame::Integer(n), 1 + line))
+        }
+        b'$' => {
+            let (n, line) = int_line(rest)?;
+            let header = 1 + line;
+            if n == -1 {
+                if header > limits.max_frame_len {
+                    return None;
+                }
+                buf.advance(header);
+                return Some((Frame::NullBulk, header));
+            }
+            let n = usize::try_from(n).ok().filter(|&n| n <= limits.max_bulk_len)?;
+            let total = header.checked_add(n)?.checked_add(2)?;
+            if total > limits.max_frame_len || bytes.get(total - 2..total) != Some(b"\r\n") {
+                return None;
+            }
+            buf.advance(header);
+            let payload = buf.split_to(n).freeze();
+            buf.advance(2);
+            Some((Frame::BulkString(payload), total))
+        }
+        _ => None,
+    }
+}
+
+/// Parses `-?digits\r\n` (at most 19 digits, so it cannot overflow) from the start of `line`; returns
+/// the value and the bytes taken, CRLF included. `None` for anything else, including a partial line.
+fn int_line(line: &[u8]) -> Option<(i64, usize)> {
+    let (negative, start) = match line.first()? {
+        b'-' => (true, 1),
+        _ => (false, 0),
+    };
+    let mut n: i64 = 0;
+    let mut i = start;
+    loop {
+        let b = *line.get(i)?;
+        if b.is_ascii_digit() {
+            if i - start >= 18 {
+                return None;
+            }
+            n = n * 10 + i64::from(b - b'0');
+            i += 1;
+        } else if b == b'\r' && i > start && line.get(i + 1) == Some(&b'\n') {
+            // `-0` is left to the general path, which rejects it as a length.
+            return match (negative, n) {
+                (true, 0) => None,
+                (true, n) => Some((-n, i + 2)),
+                (false, n) => Some((n, i + 2)),
+            };
+        } else {
+            return None;
+        }
+    }
+}
