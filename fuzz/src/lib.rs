@@ -4,6 +4,7 @@
 //! few thousand pseudo-random inputs through every target, so a machine without nightly still runs
 //! the same checks, just without coverage guidance.
 
+pub mod cluster;
 pub mod resp;
 pub mod slot;
 pub mod topology;

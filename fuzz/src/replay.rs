@@ -12,6 +12,7 @@ const TARGETS: &[(&str, Target)] = &[
     ("topology_shards", crate::topology::shards),
     ("topology_slots", crate::topology::slots),
     ("topology_nodes", crate::topology::nodes),
+    ("cluster_events", crate::cluster::events),
 ];
 
 /// Mutations per target, on top of the seeds.

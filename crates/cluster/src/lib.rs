@@ -1,0 +1,3 @@
+//! placeholder (issue 5)
+#![no_std]
+#![forbid(unsafe_code)]
