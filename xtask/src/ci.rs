@@ -13,7 +13,12 @@ use crate::fuzz;
 use crate::util::{Result, cargo, exec, root};
 
 /// The crates that must build without std.
-pub(crate) const CORE_CRATES: &[&str] = &["slotwise-resp", "slotwise-slot", "slotwise-topology", "slotwise-cluster"];
+pub(crate) const CORE_CRATES: &[&str] = &[
+    "slotwise-resp",
+    "slotwise-slot",
+    "slotwise-topology",
+    "slotwise-cluster",
+];
 const NO_STD_TARGET: &str = "thumbv7em-none-eabihf";
 
 pub(crate) fn run(args: &[String]) -> Result {

@@ -30,7 +30,11 @@ pub(crate) fn leaf(buf: &mut BytesMut, limits: &Limits) -> Option<(Frame, usize)
             buf.advance(1);
             let text = buf.split_to(i).freeze();
             buf.advance(2);
-            let frame = if ty == b'+' { Frame::SimpleString(text) } else { Frame::SimpleError(text) };
+            let frame = if ty == b'+' {
+                Frame::SimpleString(text)
+            } else {
+                Frame::SimpleError(text)
+            };
             Some((frame, i + 3))
         }
         b':' => {
@@ -51,7 +55,9 @@ pub(crate) fn leaf(buf: &mut BytesMut, limits: &Limits) -> Option<(Frame, usize)
                 buf.advance(header);
                 return Some((Frame::NullBulk, header));
             }
-            let n = usize::try_from(n).ok().filter(|&n| n <= limits.max_bulk_len)?;
+            let n = usize::try_from(n)
+                .ok()
+                .filter(|&n| n <= limits.max_bulk_len)?;
             let total = header.checked_add(n)?.checked_add(2)?;
             if total > limits.max_frame_len || bytes.get(total - 2..total) != Some(b"\r\n") {
                 return None;

@@ -312,7 +312,9 @@ impl Scanner {
         let short = rest.get(..rest.len().min(32)).unwrap_or_default();
         let found = match short.iter().position(|&b| b == b'\r' || b == b'\n') {
             Some(i) => Some(i),
-            None if rest.len() > short.len() => memchr::memchr2(b'\r', b'\n', rest.get(32..).unwrap_or_default()).map(|i| i + 32),
+            None if rest.len() > short.len() => {
+                memchr::memchr2(b'\r', b'\n', rest.get(32..).unwrap_or_default()).map(|i| i + 32)
+            }
             None => None,
         };
         match found {

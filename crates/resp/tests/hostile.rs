@@ -278,6 +278,10 @@ fn a_partial_line_then_a_whole_frame_leaves_no_stale_state() {
         while let Some(f) = decoder.decode(&mut buf).unwrap() {
             frames.push(f);
         }
-        assert_eq!(frames, vec![Frame::SimpleString("\u{a1}".into()), Frame::Array(vec![])], "cut at {cut}");
+        assert_eq!(
+            frames,
+            vec![Frame::SimpleString("\u{a1}".into()), Frame::Array(vec![])],
+            "cut at {cut}"
+        );
     }
 }
