@@ -73,6 +73,7 @@ pub(crate) fn leaf(buf: &mut BytesMut, limits: &Limits) -> Option<(Frame, usize)
 
 /// Parses `-?digits\r\n` (at most 19 digits, so it cannot overflow) from the start of `line`; returns
 /// the value and the bytes taken, CRLF included. `None` for anything else, including a partial line.
+#[inline(always)]
 fn int_line(line: &[u8]) -> Option<(i64, usize)> {
     let (negative, start) = match line.first()? {
         b'-' => (true, 1),
