@@ -1,3 +1,140 @@
-//! placeholder (issue 5)
+//! # slotwise-cluster
+//!
+//! The sans-IO Redis Cluster state machine: commands, bytes, connection events and time go in;
+//! connects, transmits, closes, replies and events come out. No sockets, clocks, threads, sleeps
+//! or OS randomness: `no_std` + `alloc`, so the same core runs under tokio, async-std, plain threads,
+//! a simulator or a fuzzer.
+//!
+//! ## Contents
+//! - [`Cluster`]: the state machine — [`Cluster::new`], [`Cluster::submit`],
+//!   [`Cluster::handle_input`], [`Cluster::poll_output`]. Its documentation is the drain contract.
+//! - [`Config`] (with [`Credentials`], [`CredentialsProvider`], [`Protocol`], [`Tls`],
+//!   [`RefreshPolicy`], [`RefreshTriggers`], [`Backoff`], [`ReadFrom`]).
+//! - [`Request`]: a command, encoded once; `idempotent` and a deadline override.
+//! - [`Input`] / [`Output`] with [`ConnId`], [`RequestId`]; [`Instant`] (the core's time).
+//! - [`RequestError`]: why a request ended without a Redis reply; [`Event`]: what happened inside.
+//!
+//! ## The drain loop
+//!
+//! ```
+//! use slotwise_cluster::{Cluster, Config, Endpoint, Input, Instant, Output, Request};
+//!
+//! let mut cluster = Cluster::new(Config::new([Endpoint::new("127.0.0.1", 7000)]), Instant::ZERO);
+//! let id = cluster.submit(Instant::ZERO, Request::new(["GET", "user:1"]));
+//! let mut now = Instant::ZERO;
+//! // An adapter loops: drain, perform, wait, feed. Here, the seed refuses to connect and time runs.
+//! for _ in 0..1000 {
+//!     let mut wake = None;
+//!     loop {
+//!         match cluster.poll_output() {
+//!             Output::Connect { conn, .. } => cluster.handle_input(Input::ConnectFailed { conn, now }),
+//!             Output::Transmit { .. } | Output::Close { .. } | Output::Event(_) => {}
+//!             Output::Reply { id: got, result } => {
+//!                 assert_eq!(got, id);
+//!                 assert!(result.is_err()); // ClusterDown: no topology before the deadline
+//!                 return;
+//!             }
+//!             Output::Timeout(at) => { wake = Some(at); break; }
+//!             Output::Idle => break,
+//!             _ => {}
+//!         }
+//!     }
+//!     now = wake.expect("a deadline is pending");
+//!     cluster.handle_input(Input::Timeout { now });
+//! }
+//! unreachable!("the request's deadline ends it");
+//! ```
+//!
+//! ## The life of a request
+//!
+//! `submit` classifies the command with the command table: its slot, whether it only reads, and how
+//! long it may block. Its deadline is `now + timeout` (+ block time for `BLPOP`, `XREAD … BLOCK`,
+//! `WAIT` …; none for a zero block time without an explicit timeout). The request goes to the node
+//! serving its slot (a replica for reads with [`ReadFrom::PreferReplica`]), or any primary for a
+//! keyless command. It waits in that node's bounded queue until the connection has finished its
+//! handshake, then is written there; replies on a connection match requests in FIFO order (RESP3
+//! push frames are out-of-band and skipped).
+//!
+//! - `MOVED slot ep`: the slot is patched in the map at once, the request resent there, a refresh
+//!   scheduled. The patch records when it was made; a refresh that started earlier cannot undo it.
+//! - `ASK slot ep`: `ASKING` and the request are written together on the target; the map is unchanged.
+//! - `TRYAGAIN`, `LOADING`: retried after a jittered backoff. `CLUSTERDOWN`, `MASTERDOWN`, `READONLY`
+//!   (a demoted primary), `MOVED` to the node itself: backoff and a refresh.
+//! - At most [`Config::max_redirects`] redirects, and never past the deadline.
+//!
+//! ## Failure semantics
+//!
+//! - **Exactly one outcome** per submitted request: a [`Output::Reply`] with Redis's reply (which may
+//!   be an error reply like `-WRONGTYPE`) or a [`RequestError`].
+//! - **No silent duplicates.** A request written to a connection that dies before its reply is
+//!   ambiguous. Read-only commands (command-table flag) and requests marked
+//!   [`Request::idempotent`] are retried; other writes end with
+//!   [`RequestError::ConnectionLost`] `{ maybe_applied: true }` (or [`RequestError::Protocol`] when
+//!   the connection was closed for a malformed reply). A request never handed to the adapter in a
+//!   [`Output::Transmit`] is always retried.
+//! - **Deadlines.** A request past its deadline ends with [`RequestError::Timeout`] (or
+//!   [`RequestError::ClusterDown`] if the cluster said so, or no node served its slot). If it was in
+//!   flight, its late reply is dropped; if nothing at all came back on that connection since it was
+//!   written, the connection is considered stalled and closed.
+//! - **Isolation.** Each node has its own queue and connection: a failing node delays only requests
+//!   for its slots.
+//! - **Bounded memory.** [`Config::queue_bound`] requests per node (queued + in flight), decoder
+//!   [`Limits`](slotwise_resp::Limits).
+//! - **Bad peers.** A malformed reply, or a reply with no request waiting for it, closes that
+//!   connection like any connection loss. No input sequence makes the core panic.
+//! - Not yet: cross-slot splitting and fan-out. Keys in several slots end with
+//!   [`RequestError::CrossSlot`]; commands for all nodes or shards (`DBSIZE`, `KEYS`, `FLUSHALL`,
+//!   `SCRIPT LOAD` …) end with [`RequestError::Unsupported`] rather than a partial answer from one
+//!   node. Blocking commands share the node's one connection, so they delay what queues behind them.
 #![no_std]
 #![forbid(unsafe_code)]
+#![warn(missing_docs)]
+#![cfg_attr(
+    not(test),
+    deny(
+        clippy::unwrap_used,
+        clippy::expect_used,
+        clippy::panic,
+        clippy::indexing_slicing
+    )
+)]
+
+extern crate alloc;
+#[cfg(any(feature = "std", test))]
+extern crate std;
+
+mod cluster;
+mod config;
+mod conn;
+mod dispatch;
+mod entry;
+mod error;
+mod event;
+mod handshake;
+mod io;
+mod lifecycle;
+mod node;
+mod redirect;
+mod refresh;
+mod reply;
+mod request;
+mod rng;
+mod router;
+mod slab;
+mod time;
+mod timers;
+
+pub use cluster::Cluster;
+pub use config::{
+    Auth, Backoff, Config, Credentials, CredentialsProvider, Protocol, ReadFrom, RefreshPolicy,
+    RefreshTriggers, Tls,
+};
+pub use error::RequestError;
+pub use event::{Event, RedirectKind, RefreshReason};
+pub use io::{ConnId, Input, Output, RequestId};
+pub use request::Request;
+pub use time::Instant;
+
+/// Re-exported: the frames replies come in, and the endpoints and diffs events speak of.
+pub use slotwise_resp::Frame;
+pub use slotwise_topology::{Endpoint, TopologyDiff};

@@ -1,0 +1,301 @@
+//! [`Cluster`]: the state machine, and its public face (`submit`, `handle_input`, `poll_output`).
+
+use alloc::collections::{BTreeMap, BinaryHeap, VecDeque};
+use alloc::string::String;
+use alloc::vec::Vec;
+use core::cmp::Reverse;
+
+use slotwise_slot::{CommandTable, RequestPolicy, Route};
+use slotwise_topology::Endpoint;
+
+use crate::entry::{Entry, Kind, Place};
+use crate::node::Node;
+use crate::refresh::Refresh;
+use crate::request::{ArgList, block_time};
+use crate::rng::Rng;
+use crate::router::Router;
+use crate::slab::{Key, Slab};
+use crate::{
+    Config, ConnId, Event, Input, Instant, Output, RefreshReason, Request, RequestError, RequestId,
+};
+
+/// The sans-IO Redis Cluster client core.
+///
+/// It owns no socket, clock or thread. The adapter moves bytes and time in and carries actions out:
+///
+/// 1. [`Cluster::new`] with a [`Config`] and the current [`Instant`]. It starts discovery at once,
+///    so drain [`Cluster::poll_output`] right after.
+/// 2. Feed everything that happens with [`Cluster::handle_input`] (connection established or
+///    failed, bytes received, connection closed, the deadline reached), and every application
+///    command with [`Cluster::submit`]. Each carries the current time, which must never go back.
+/// 3. After **each** call to `submit` or `handle_input`, call [`Cluster::poll_output`] until it
+///    returns [`Output::Timeout`] or [`Output::Idle`], and perform each action in order:
+///    [`Output::Connect`] (open, then report `Connected`/`ConnectFailed`), [`Output::Transmit`]
+///    (write the bytes, in order), [`Output::Close`], [`Output::Reply`] (hand the outcome to the
+///    caller), [`Output::Event`] (log it). Transmits are coalesced: at most one per connection per
+///    drain.
+/// 4. Then wait for the first of: a socket event, an application request, the instant from
+///    `Output::Timeout` (then call `handle_input(Input::Timeout { now })`).
+///
+/// Inputs may come late (a `Timeout` after its instant is fine; deadlines are then reported as of
+/// that input); outputs are never lost if the adapter drains later than step 3 says, but requests
+/// then wait longer. Inputs for connections the core closed or never opened are ignored.
+///
+/// Every submitted request gets exactly one [`Output::Reply`]. See the crate documentation for the
+/// failure semantics.
+pub struct Cluster {
+    pub(crate) config: Config,
+    pub(crate) table: CommandTable,
+    pub(crate) rng: Rng,
+    pub(crate) now: Instant,
+    pub(crate) next_conn: u64,
+    pub(crate) next_request: u64,
+    pub(crate) entries: Slab<Entry>,
+    pub(crate) nodes: Vec<Option<Node>>,
+    pub(crate) free_nodes: Vec<usize>,
+    pub(crate) by_endpoint: BTreeMap<Endpoint, usize>,
+    pub(crate) conns: BTreeMap<ConnId, usize>,
+    pub(crate) router: Router,
+    pub(crate) refresh: Refresh,
+    pub(crate) out: VecDeque<Output>,
+    /// Nodes whose connection has bytes to transmit.
+    pub(crate) dirty: Vec<usize>,
+    /// Request deadlines in submission order (monotone: the common case of one default timeout).
+    pub(crate) deadlines: VecDeque<(Instant, Key)>,
+    /// Request deadlines out of order.
+    pub(crate) deadlines_heap: BinaryHeap<Reverse<(Instant, Key)>>,
+    pub(crate) retries: BinaryHeap<Reverse<(Instant, Key)>>,
+    pub(crate) unrouted: VecDeque<Key>,
+    /// Earliest connect deadline or reconnect time of any node (a hint: may be early).
+    pub(crate) node_timer: Instant,
+    pub(crate) epoch: u64,
+}
+
+impl core::fmt::Debug for Cluster {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("Cluster")
+            .field("now", &self.now)
+            .field("requests", &self.entries.len())
+            .field("nodes", &self.by_endpoint.keys().collect::<Vec<_>>())
+            .field("epoch", &self.epoch)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Cluster {
+    /// A client for the cluster the seeds in `config` belong to. Discovery starts now: drain
+    /// [`Cluster::poll_output`] next.
+    pub fn new(config: Config, now: Instant) -> Cluster {
+        let mut cluster = Cluster {
+            rng: Rng::new(config.rng_seed),
+            refresh: Refresh::new(now, &config.refresh),
+            config,
+            table: CommandTable::new(),
+            now,
+            next_conn: 0,
+            next_request: 0,
+            entries: Slab::new(),
+            nodes: Vec::new(),
+            free_nodes: Vec::new(),
+            by_endpoint: BTreeMap::new(),
+            conns: BTreeMap::new(),
+            router: Router::new(),
+            out: VecDeque::new(),
+            dirty: Vec::new(),
+            deadlines: VecDeque::new(),
+            deadlines_heap: BinaryHeap::new(),
+            retries: BinaryHeap::new(),
+            unrouted: VecDeque::new(),
+            node_timer: Instant::MAX,
+            epoch: 0,
+        };
+        cluster.start_refresh(RefreshReason::Bootstrap, true);
+        cluster
+    }
+
+    /// Uses this command table (e.g. with module commands registered, or another
+    /// [`UnknownCommandPolicy`](slotwise_slot::UnknownCommandPolicy)) to route commands.
+    pub fn set_command_table(&mut self, table: CommandTable) {
+        self.table = table;
+    }
+
+    /// Submits a request; its outcome comes later as one [`Output::Reply`] with the returned id
+    /// (possibly in the very next drain, e.g. for a command that cannot be routed).
+    pub fn submit(&mut self, now: Instant, request: Request) -> RequestId {
+        self.advance(now);
+        self.next_request += 1;
+        let id = RequestId(self.next_request);
+        let args = ArgList::of(&request.wire);
+        let args = args.as_slice();
+        let classified = match self.table.classify(args) {
+            Ok(c) => c,
+            Err(e) => {
+                self.reply(id, Err(RequestError::InvalidCommand(e)));
+                return id;
+            }
+        };
+        let (slot, read_only) = match classified.route {
+            Route::SingleSlot { slot, read_only } => (Some(slot.get()), read_only),
+            Route::NoKey { read_only } => (None, read_only),
+            Route::MultiNode {
+                request_policy: RequestPolicy::MultiShard,
+                ..
+            }
+            | Route::CrossSlot { .. } => {
+                self.reply(id, Err(RequestError::CrossSlot));
+                return id;
+            }
+            _ => {
+                let command = classified
+                    .command
+                    .map_or_else(String::new, |c| String::from(&*c.name));
+                self.reply(id, Err(RequestError::Unsupported { command }));
+                return id;
+            }
+        };
+        let timeout = request.timeout.unwrap_or(self.config.request_timeout);
+        let deadline = match block_time(args) {
+            None => Some(now + timeout),
+            Some(None) if request.timeout.is_none() => None,
+            Some(None) => Some(now + timeout),
+            Some(Some(block)) => Some(now + timeout + block),
+        };
+        let key = self.entries.insert(Entry {
+            id,
+            kind: Kind::User,
+            wire: request.wire,
+            slot,
+            read_only,
+            retry_written: read_only || request.idempotent,
+            redirects: 0,
+            attempts: 0,
+            ask: None,
+            to_primary: false,
+            pinned: None,
+            place: Place::Unrouted,
+            node: None,
+            sent_at: now,
+            last: None,
+        });
+        if let Some(d) = deadline {
+            self.add_deadline(d, key);
+        }
+        self.dispatch(key);
+        id
+    }
+
+    /// Feeds one input. Drain [`Cluster::poll_output`] afterwards.
+    pub fn handle_input(&mut self, input: Input<'_>) {
+        self.advance(input.now());
+        match input {
+            Input::Connected { conn, .. } => self.on_connected(conn),
+            Input::ConnectFailed { conn, .. } | Input::Closed { conn, .. } => {
+                if let Some(&node) = self.conns.get(&conn) {
+                    self.close_conn(node, crate::lifecycle::CloseReason::Failed, false);
+                }
+            }
+            Input::Received { conn, bytes, .. } => self.on_received(conn, bytes),
+            Input::Timeout { .. } => {}
+        }
+    }
+
+    /// The next action for the adapter. Call until it returns [`Output::Timeout`] or
+    /// [`Output::Idle`] (which it keeps returning until the next input).
+    #[must_use = "every output is an action the adapter must perform"]
+    pub fn poll_output(&mut self) -> Output {
+        if let Some(out) = self.out.pop_front() {
+            return out;
+        }
+        while let Some(node) = self.dirty.pop() {
+            let Some(conn) = self
+                .nodes
+                .get_mut(node)
+                .and_then(Option::as_mut)
+                .and_then(|n| n.conn.as_mut())
+            else {
+                continue;
+            };
+            if conn.wbuf.is_empty() || conn.phase == crate::conn::Phase::Connecting {
+                continue;
+            }
+            conn.flushed = conn.fifo.len();
+            return Output::Transmit {
+                conn: conn.id,
+                bytes: conn.wbuf.split().freeze(),
+            };
+        }
+        match self.next_timeout() {
+            Instant::MAX => Output::Idle,
+            t => Output::Timeout(t),
+        }
+    }
+
+    /// Requests submitted and not yet answered (plus answered ones whose late reply is still
+    /// expected on a connection).
+    #[must_use]
+    pub fn requests_in_core(&self) -> usize {
+        self.entries.len()
+    }
+
+    /// The endpoints of the nodes the core currently routes to (the last topology, plus `MOVED`
+    /// targets).
+    pub fn known_nodes(&self) -> impl Iterator<Item = &Endpoint> + '_ {
+        self.nodes
+            .iter()
+            .flatten()
+            .filter(|n| n.in_topology)
+            .map(|n| &n.endpoint)
+    }
+
+    /// The number of accepted topology changes so far.
+    #[must_use]
+    pub fn topology_epoch(&self) -> u64 {
+        self.epoch
+    }
+
+    pub(crate) fn reply(
+        &mut self,
+        id: RequestId,
+        result: Result<slotwise_resp::Frame, RequestError>,
+    ) {
+        self.out.push_back(Output::Reply { id, result });
+    }
+
+    pub(crate) fn event(&mut self, event: Event) {
+        self.out.push_back(Output::Event(event));
+    }
+
+    pub(crate) fn node(&self, i: usize) -> Option<&Node> {
+        self.nodes.get(i).and_then(Option::as_ref)
+    }
+
+    pub(crate) fn node_mut(&mut self, i: usize) -> Option<&mut Node> {
+        self.nodes.get_mut(i).and_then(Option::as_mut)
+    }
+
+    /// The node at `endpoint`, known from now on if it was not.
+    pub(crate) fn node_for(&mut self, endpoint: &Endpoint) -> usize {
+        if let Some(&i) = self.by_endpoint.get(endpoint) {
+            return i;
+        }
+        let node = Node::new(endpoint.clone());
+        let i = match self.free_nodes.pop() {
+            Some(i) => {
+                if let Some(cell) = self.nodes.get_mut(i) {
+                    *cell = Some(node);
+                }
+                i
+            }
+            None => {
+                self.nodes.push(Some(node));
+                self.nodes.len() - 1
+            }
+        };
+        self.by_endpoint.insert(endpoint.clone(), i);
+        i
+    }
+
+    pub(crate) fn endpoint_of(&self, node: Option<usize>) -> Option<Endpoint> {
+        node.and_then(|n| self.node(n)).map(|n| n.endpoint.clone())
+    }
+}

@@ -1,0 +1,233 @@
+//! Routing a request to a node, queueing it there, writing it on the node's connection; and ending
+//! it (exactly once).
+
+use core::cmp::Reverse;
+
+use slotwise_resp::Frame;
+
+use crate::conn::Waiting;
+use crate::entry::{Kind, Place};
+use crate::slab::Key;
+use crate::{Cluster, Instant, ReadFrom, RefreshReason, RequestError};
+
+/// `ASKING`, written just before an asked request.
+const ASKING: &[u8] = b"*1\r\n$6\r\nASKING\r\n";
+
+impl Cluster {
+    /// Sends the request where it belongs now: a node's connection or queue, or the unrouted queue
+    /// (no node serves its slot yet).
+    pub(crate) fn dispatch(&mut self, key: Key) {
+        let Some(entry) = self.entries.get(key) else {
+            return;
+        };
+        let target = if let Some(node) = entry.pinned {
+            Some(node)
+        } else if let Some(ask) = entry.ask.clone() {
+            Some(self.node_for(&ask))
+        } else {
+            self.route(key)
+        };
+        match target {
+            Some(node) => self.enqueue(key, node),
+            None => {
+                let no_topology = self.router.known.is_none();
+                if let Some(e) = self.entries.get_mut(key) {
+                    e.place = Place::Unrouted;
+                    if e.last.is_none() {
+                        e.last = Some(RequestError::ClusterDown { slot: e.slot });
+                    }
+                }
+                self.unrouted.push_back(key);
+                if !no_topology && self.config.refresh.triggers.uncovered_slot {
+                    self.trigger_refresh(RefreshReason::UncoveredSlot);
+                }
+            }
+        }
+    }
+
+    fn route(&mut self, key: Key) -> Option<usize> {
+        let entry = self.entries.get(key)?;
+        let (slot, read_only, to_primary) = (entry.slot, entry.read_only, entry.to_primary);
+        match slot {
+            Some(slot) => {
+                let primary = self.router.owner(slot)?;
+                if read_only && !to_primary && self.config.read_from == ReadFrom::PreferReplica {
+                    let replicas = self.router.replicas(slot);
+                    let n = replicas.len() as u64;
+                    if n > 0 {
+                        let start = self.rng.below(n) as usize;
+                        let replicas = self.router.replicas(slot);
+                        let healthy = (0..replicas.len())
+                            .filter_map(|i| replicas.get((start + i) % replicas.len()))
+                            .copied()
+                            .find(|&r| self.node(r).is_some_and(|n| n.failures == 0));
+                        if let Some(r) = healthy {
+                            return Some(r);
+                        }
+                    }
+                }
+                Some(primary)
+            }
+            None => {
+                // Keyless: any primary, preferring one with a healthy connection.
+                let count = self.router.shards.len() as u64;
+                if count == 0 {
+                    return None;
+                }
+                let start = self.rng.below(count) as usize;
+                let primaries: alloc::vec::Vec<usize> = self.router.primaries().collect();
+                let pick = |ok: &dyn Fn(usize) -> bool| {
+                    (0..primaries.len())
+                        .filter_map(|i| primaries.get((start + i) % primaries.len()))
+                        .copied()
+                        .find(|&p| ok(p))
+                };
+                pick(&|p| self.node(p).is_some_and(|n| n.failures == 0)).or_else(|| pick(&|_| true))
+            }
+        }
+    }
+
+    /// Queues the request on `node`, or writes it if the connection is ready.
+    pub(crate) fn enqueue(&mut self, key: Key, node: usize) {
+        let bound = self.config.queue_bound;
+        let Some(n) = self.node(node) else {
+            return;
+        };
+        if n.load() >= bound {
+            let endpoint = n.endpoint.clone();
+            self.fail(key, RequestError::QueueFull { node: endpoint });
+            return;
+        }
+        let ready = n.conn.as_ref().is_some_and(|c| c.is_ready());
+        if let Some(e) = self.entries.get_mut(key) {
+            e.node = Some(node);
+        }
+        if ready {
+            self.write_to_conn(node, key);
+            return;
+        }
+        let Some(n) = self.node_mut(node) else {
+            return;
+        };
+        n.queue.push_back(key);
+        n.queued += 1;
+        if let Some(e) = self.entries.get_mut(key) {
+            e.place = Place::Queued(node);
+        }
+        self.ensure_connecting(node);
+    }
+
+    /// Writes the request on the node's (ready) connection.
+    pub(crate) fn write_to_conn(&mut self, node: usize, key: Key) {
+        let now = self.now;
+        let Some(entry) = self.entries.get_mut(key) else {
+            return;
+        };
+        let Some(conn) = self
+            .nodes
+            .get_mut(node)
+            .and_then(Option::as_mut)
+            .and_then(|n| n.conn.as_mut())
+        else {
+            return;
+        };
+        if entry.ask.take().is_some() {
+            conn.wbuf.extend_from_slice(ASKING);
+            conn.fifo.push_back(Waiting::Asking);
+        }
+        conn.wbuf.extend_from_slice(&entry.wire);
+        conn.fifo.push_back(Waiting::Request(key));
+        entry.place = Place::InFlight(node);
+        entry.node = Some(node);
+        entry.sent_at = now;
+        self.mark_dirty(node);
+    }
+
+    pub(crate) fn mark_dirty(&mut self, node: usize) {
+        if !self.dirty.contains(&node) {
+            self.dirty.push(node);
+        }
+    }
+
+    /// Writes every live request queued on `node` (its connection just became ready).
+    pub(crate) fn flush_queue(&mut self, node: usize) {
+        let Some(n) = self.node_mut(node) else {
+            return;
+        };
+        let queue = core::mem::take(&mut n.queue);
+        n.queued = 0;
+        for key in queue {
+            if self
+                .entries
+                .get(key)
+                .is_some_and(|e| e.place == Place::Queued(node))
+            {
+                self.write_to_conn(node, key);
+            }
+        }
+    }
+
+    /// Takes the request out of whatever queue it is in (queues keep a stale key; counts are fixed
+    /// here).
+    fn unqueue(&mut self, key: Key) {
+        if let Some(Place::Queued(node)) = self.entries.get(key).map(|e| e.place)
+            && let Some(n) = self.node_mut(node)
+        {
+            n.queued = n.queued.saturating_sub(1);
+        }
+    }
+
+    /// Ends the request with an error (not for requests in flight: see `abandon`).
+    pub(crate) fn fail(&mut self, key: Key, error: RequestError) {
+        self.finish(key, Err(error));
+    }
+
+    /// Ends the request: its one outcome.
+    pub(crate) fn finish(&mut self, key: Key, result: Result<Frame, RequestError>) {
+        self.unqueue(key);
+        let Some(entry) = self.entries.remove(key) else {
+            return;
+        };
+        match entry.kind {
+            Kind::User => self.reply(entry.id, result),
+            Kind::Refresh { round, slots } => {
+                self.on_refresh_result(round, slots, entry.pinned, result.ok());
+            }
+        }
+    }
+
+    /// Ends a request whose reply is still expected on a connection: the outcome goes out now and
+    /// the entry stays (as `Abandoned`) until the reply or the connection's end.
+    pub(crate) fn abandon(&mut self, key: Key, error: RequestError) {
+        let Some(entry) = self.entries.get_mut(key) else {
+            return;
+        };
+        entry.place = Place::Abandoned;
+        let (id, kind, pinned) = (entry.id, entry.kind, entry.pinned);
+        match kind {
+            Kind::User => self.reply(id, Err(error)),
+            Kind::Refresh { round, slots } => self.on_refresh_result(round, slots, pinned, None),
+        }
+    }
+
+    pub(crate) fn add_deadline(&mut self, deadline: Instant, key: Key) {
+        match self.deadlines.back() {
+            Some(&(last, _)) if deadline < last => {
+                self.deadlines_heap.push(Reverse((deadline, key)))
+            }
+            _ => self.deadlines.push_back((deadline, key)),
+        }
+    }
+
+    /// Routes the request again after a backoff (its attempt count sets the delay).
+    pub(crate) fn retry_later(&mut self, key: Key) {
+        let Some(entry) = self.entries.get_mut(key) else {
+            return;
+        };
+        entry.attempts += 1;
+        entry.place = Place::Backoff;
+        let attempt = entry.attempts.saturating_sub(1);
+        let at = self.now + self.config.backoff.delay(attempt, &mut self.rng);
+        self.retries.push(Reverse((at, key)));
+    }
+}

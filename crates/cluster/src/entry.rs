@@ -1,0 +1,56 @@
+//! A request inside the core: what it is, where it is, and what it has been through.
+
+use bytes::Bytes;
+use slotwise_topology::Endpoint;
+
+use crate::{Instant, RequestError, RequestId};
+
+/// Who waits for the outcome.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Kind {
+    /// The application: the outcome becomes an `Output::Reply`.
+    User,
+    /// A topology refresh round: `CLUSTER SHARDS`, or `CLUSTER SLOTS` when `slots`.
+    Refresh { round: u64, slots: bool },
+}
+
+/// Where a request is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Place {
+    /// Waiting for a topology that serves its slot.
+    Unrouted,
+    /// In a node's queue, waiting for its connection.
+    Queued(usize),
+    /// Waiting out a backoff before it is routed again.
+    Backoff,
+    /// Written (or about to be) on the node's connection; its reply is expected there.
+    InFlight(usize),
+    /// Answered already (deadline passed) but its reply is still expected on the node's
+    /// connection, where it will be dropped.
+    Abandoned,
+}
+
+#[derive(Debug)]
+pub(crate) struct Entry {
+    pub(crate) id: RequestId,
+    pub(crate) kind: Kind,
+    pub(crate) wire: Bytes,
+    pub(crate) slot: Option<u16>,
+    pub(crate) read_only: bool,
+    /// Read-only or marked idempotent: may be retried after it was written.
+    pub(crate) retry_written: bool,
+    pub(crate) redirects: u8,
+    pub(crate) attempts: u32,
+    /// Send to this node with `ASKING` (one time).
+    pub(crate) ask: Option<Endpoint>,
+    /// Skip replicas (a replica redirected or refused the read).
+    pub(crate) to_primary: bool,
+    /// Always this node (refresh requests).
+    pub(crate) pinned: Option<usize>,
+    pub(crate) place: Place,
+    /// The node it was last queued or written to, for error context.
+    pub(crate) node: Option<usize>,
+    pub(crate) sent_at: Instant,
+    /// What to report if the deadline passes while retrying (e.g. `ClusterDown`).
+    pub(crate) last: Option<RequestError>,
+}

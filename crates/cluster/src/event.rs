@@ -1,0 +1,96 @@
+//! [`Event`]: what happened inside the core that an application may want to log or count.
+
+use alloc::boxed::Box;
+use core::fmt;
+
+use slotwise_topology::{Endpoint, TopologyDiff};
+
+use crate::RequestId;
+
+/// Which redirect.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum RedirectKind {
+    /// `MOVED`: the slot lives elsewhere now; the map was patched.
+    Moved,
+    /// `ASK`: the slot is migrating; this one request goes to the target after `ASKING`.
+    Ask,
+}
+
+/// Why a topology refresh started.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum RefreshReason {
+    /// The first discovery, from the seeds.
+    Bootstrap,
+    /// The periodic refresh.
+    Periodic,
+    /// A `MOVED` redirect.
+    Moved,
+    /// A redirect to, or a request for, a node the topology does not have.
+    UnknownNode,
+    /// A request for a slot no known shard serves.
+    UncoveredSlot,
+    /// A connection failed, closed or failed its handshake, or a node answered `CLUSTERDOWN`,
+    /// `MASTERDOWN` or `READONLY`.
+    ConnectionFailure,
+    /// The previous refresh got no usable answer.
+    Retry,
+}
+
+impl fmt::Display for RefreshReason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            RefreshReason::Bootstrap => "bootstrap",
+            RefreshReason::Periodic => "periodic",
+            RefreshReason::Moved => "MOVED",
+            RefreshReason::UnknownNode => "unknown node",
+            RefreshReason::UncoveredSlot => "uncovered slot",
+            RefreshReason::ConnectionFailure => "connection failure",
+            RefreshReason::Retry => "retry",
+        })
+    }
+}
+
+/// Something that happened inside the core (informational: the core has already acted on it).
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Event {
+    /// A refresh produced a topology different from the one before.
+    TopologyChanged {
+        /// Counts accepted topology changes, from 1.
+        epoch: u64,
+        /// What changed, and the connection plan the core followed.
+        diff: Box<TopologyDiff>,
+    },
+    /// A request was redirected.
+    Redirected {
+        /// The request.
+        id: RequestId,
+        /// `MOVED` or `ASK`.
+        kind: RedirectKind,
+        /// The slot.
+        slot: u16,
+        /// The node it goes to now.
+        to: Endpoint,
+    },
+    /// A topology refresh started.
+    RefreshStarted {
+        /// Why.
+        reason: RefreshReason,
+    },
+    /// No node asked gave a usable topology (the core retries with backoff).
+    RefreshFailed,
+    /// A connection to a node failed or closed unexpectedly.
+    NodeFailing {
+        /// The node.
+        endpoint: Endpoint,
+        /// Consecutive failures so far.
+        failures: u32,
+    },
+    /// The node does not know `HELLO` (or RESP3): the connection fell back to `AUTH` + RESP2.
+    Resp2Fallback {
+        /// The node.
+        endpoint: Endpoint,
+    },
+}

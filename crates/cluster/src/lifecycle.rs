@@ -1,0 +1,318 @@
+//! A connection's life: connect, handshake, bytes in, and its end — with what happens to the
+//! requests that were on it.
+
+use alloc::string::String;
+use alloc::vec::Vec;
+
+use slotwise_resp::DecodeError;
+
+use crate::conn::{Conn, Phase, Waiting};
+use crate::entry::{Kind, Place};
+use crate::handshake::{self, Outcome, Step};
+use crate::slab::Key;
+use crate::{Cluster, ConnId, Event, Output, Protocol, RefreshReason, RequestError};
+
+/// Why a connection ends.
+#[derive(Clone, Debug)]
+pub(crate) enum CloseReason {
+    /// Connect failed, the peer closed, or connect/handshake took too long.
+    Failed,
+    /// A reply could not be decoded, or came with no request waiting for it.
+    Protocol(Option<DecodeError>),
+    /// Authentication was refused.
+    Auth(String),
+    /// Nothing came back for a request past its deadline.
+    Stalled,
+    /// The node left the topology.
+    Removed,
+}
+
+impl Cluster {
+    /// Opens a connection to `node` unless it has one or is backing off.
+    pub(crate) fn ensure_connecting(&mut self, node: usize) {
+        let now = self.now;
+        let ready_by = now + self.config.connect_timeout;
+        let limits = self.config.decoder_limits;
+        let Some(n) = self.node(node) else {
+            return;
+        };
+        if n.conn.is_some() {
+            return;
+        }
+        if n.retry_at > now {
+            self.node_timer = self.node_timer.min(n.retry_at);
+            return;
+        }
+        let endpoint = n.endpoint.clone();
+        let tls_server_name = self.tls_server_name(node);
+        self.next_conn += 1;
+        let id = ConnId(self.next_conn);
+        if let Some(n) = self.node_mut(node) {
+            n.conn = Some(Conn::new(id, now, ready_by, limits));
+        }
+        self.conns.insert(id, node);
+        self.node_timer = self.node_timer.min(ready_by);
+        self.out.push_back(Output::Connect {
+            conn: id,
+            endpoint,
+            tls_server_name,
+        });
+    }
+
+    fn tls_server_name(&self, node: usize) -> Option<String> {
+        let tls = self.config.tls.as_ref()?;
+        let n = self.node(node)?;
+        n.hostname
+            .clone()
+            .or_else(|| tls.server_name.clone())
+            .or_else(|| self.config.seeds.first().map(|s| s.host.clone()))
+            .or_else(|| Some(n.endpoint.host.clone()))
+    }
+
+    pub(crate) fn on_connected(&mut self, conn: ConnId) {
+        let Some(&node) = self.conns.get(&conn) else {
+            return;
+        };
+        let resp3 = self.config.protocol == Protocol::Resp3;
+        self.start_handshake(node, resp3);
+    }
+
+    fn start_handshake(&mut self, node: usize, resp3: bool) {
+        let Some(n) = self.node(node) else {
+            return;
+        };
+        let auth = self.config.credentials.for_endpoint(&n.endpoint);
+        let readonly = n.serves_reads;
+        let client_name = self.config.client_name.clone();
+        let plan = handshake::Plan {
+            resp3,
+            auth: auth.as_ref(),
+            client_name: client_name.as_deref(),
+            readonly,
+        };
+        let mut steps = Vec::new();
+        let Some(conn) = self.node_mut(node).and_then(|n| n.conn.as_mut()) else {
+            return;
+        };
+        handshake::write(&plan, &mut conn.wbuf, &mut steps);
+        conn.resp3 = resp3;
+        conn.phase = Phase::Handshake {
+            pending: steps.len(),
+            fallback: false,
+        };
+        conn.fifo
+            .extend(steps.iter().map(|&s| Waiting::Handshake(s)));
+        if steps.is_empty() {
+            self.on_ready(node);
+        } else {
+            self.mark_dirty(node);
+        }
+    }
+
+    fn on_ready(&mut self, node: usize) {
+        if let Some(n) = self.node_mut(node) {
+            n.failures = 0;
+            if let Some(c) = n.conn.as_mut() {
+                c.phase = Phase::Ready;
+            }
+        }
+        self.flush_queue(node);
+    }
+
+    fn on_handshake_reply(&mut self, node: usize, step: Step, frame: &slotwise_resp::Frame) {
+        let outcome = handshake::outcome(step, frame);
+        if let Outcome::AuthFailed(line) = &outcome {
+            let message = String::from_utf8_lossy(line).into_owned();
+            self.close_conn(node, CloseReason::Auth(message), true);
+            return;
+        }
+        let Some(conn) = self.node_mut(node).and_then(|n| n.conn.as_mut()) else {
+            return;
+        };
+        let Phase::Handshake { pending, fallback } = conn.phase else {
+            return;
+        };
+        let fallback = fallback || outcome == Outcome::Fallback;
+        let pending = pending.saturating_sub(1);
+        conn.phase = Phase::Handshake { pending, fallback };
+        if pending > 0 {
+            return;
+        }
+        if fallback {
+            if let Some(endpoint) = self.endpoint_of(Some(node)) {
+                self.event(Event::Resp2Fallback { endpoint });
+            }
+            self.start_handshake(node, false);
+        } else {
+            self.on_ready(node);
+        }
+    }
+
+    pub(crate) fn on_received(&mut self, conn: ConnId, bytes: &[u8]) {
+        let Some(&node) = self.conns.get(&conn) else {
+            return;
+        };
+        let now = self.now;
+        match self.node_mut(node).and_then(|n| n.conn.as_mut()) {
+            Some(c) if c.phase != Phase::Connecting => {
+                c.last_rx = now;
+                c.rbuf.extend_from_slice(bytes);
+            }
+            _ => {
+                // Bytes before `Connected` (or the connection is gone): the adapter broke the
+                // contract; treat the connection as failed.
+                self.close_conn(node, CloseReason::Protocol(None), true);
+                return;
+            }
+        }
+        loop {
+            let Some(c) = self.node_mut(node).and_then(|n| n.conn.as_mut()) else {
+                return;
+            };
+            if c.id != conn {
+                return;
+            }
+            let frame = match c.decoder.decode(&mut c.rbuf) {
+                Ok(Some(frame)) => frame,
+                Ok(None) => return,
+                Err(e) => {
+                    self.close_conn(node, CloseReason::Protocol(Some(e)), true);
+                    return;
+                }
+            };
+            if matches!(frame, slotwise_resp::Frame::Push(_)) {
+                continue; // out-of-band (RESP3): not a reply to anything
+            }
+            let Some(waiting) = c.fifo.pop_front() else {
+                self.close_conn(node, CloseReason::Protocol(None), true);
+                return;
+            };
+            c.flushed = c.flushed.saturating_sub(1);
+            match waiting {
+                Waiting::Asking => {}
+                Waiting::Handshake(step) => self.on_handshake_reply(node, step, &frame),
+                Waiting::Request(key) => self.on_reply(node, key, frame),
+            }
+            self.close_if_drained(node);
+        }
+    }
+
+    /// Closes a draining connection (its node left the topology) once nothing is expected on it.
+    pub(crate) fn close_if_drained(&mut self, node: usize) {
+        let drained = self
+            .node(node)
+            .and_then(|n| n.conn.as_ref())
+            .is_some_and(|c| c.draining && c.fifo.is_empty());
+        if drained {
+            self.close_conn(node, CloseReason::Removed, true);
+        }
+    }
+
+    /// Ends the node's connection: requests on it are retried or failed (see the crate docs), the
+    /// node backs off, and a refresh may be triggered. `emit`: tell the adapter to close it.
+    pub(crate) fn close_conn(&mut self, node: usize, reason: CloseReason, emit: bool) {
+        let now = self.now;
+        let Some(n) = self.node_mut(node) else {
+            return;
+        };
+        let Some(mut conn) = n.conn.take() else {
+            return;
+        };
+        let endpoint = n.endpoint.clone();
+        let failed = !matches!(reason, CloseReason::Removed);
+        if failed {
+            n.failures = n.failures.saturating_add(1);
+        }
+        let failures = n.failures;
+        self.conns.remove(&conn.id);
+        if emit {
+            self.out.push_back(Output::Close { conn: conn.id });
+        }
+        let waiting = conn.take_waiting();
+        let mut again: Vec<Key> = Vec::new();
+        for (w, written) in waiting {
+            let Waiting::Request(key) = w else { continue };
+            let Some(entry) = self.entries.get(key) else {
+                continue;
+            };
+            match (entry.place, entry.kind) {
+                (Place::Abandoned, _) => {
+                    self.entries.remove(key);
+                }
+                (_, Kind::Refresh { .. }) => {
+                    self.finish(key, Err(RequestError::ClusterDown { slot: None }))
+                }
+                _ if !written || entry.retry_written => again.push(key),
+                _ => {
+                    let error = match &reason {
+                        CloseReason::Protocol(Some(e)) => RequestError::Protocol {
+                            node: endpoint.clone(),
+                            error: e.clone(),
+                        },
+                        _ => RequestError::ConnectionLost {
+                            maybe_applied: true,
+                            node: endpoint.clone(),
+                        },
+                    };
+                    self.finish(key, Err(error));
+                }
+            }
+        }
+        if let CloseReason::Auth(message) = &reason {
+            // A refused password does not get better by waiting: fail what waits for this node.
+            let queue = self
+                .node_mut(node)
+                .map(|n| core::mem::take(&mut n.queue))
+                .unwrap_or_default();
+            for key in queue.into_iter().chain(again.drain(..)) {
+                let error = RequestError::Auth {
+                    node: endpoint.clone(),
+                    message: message.clone(),
+                };
+                self.finish(key, Err(error));
+            }
+            if let Some(n) = self.node_mut(node) {
+                n.queued = 0;
+            }
+        }
+        if failed {
+            let delay = self
+                .config
+                .backoff
+                .delay(failures.saturating_sub(1), &mut self.rng);
+            if let Some(n) = self.node_mut(node) {
+                n.retry_at = now + delay;
+            }
+            self.node_timer = self.node_timer.min(now + delay);
+            self.event(Event::NodeFailing { endpoint, failures });
+            if self.config.refresh.triggers.connection_failure {
+                self.trigger_refresh(RefreshReason::ConnectionFailure);
+            }
+        }
+        for key in again {
+            if let Some(e) = self.entries.get_mut(key) {
+                e.place = crate::entry::Place::Backoff;
+            }
+            self.dispatch(key);
+        }
+        self.gc_node(node);
+    }
+
+    /// Forgets a node that is not in the topology, not referenced, and has nothing queued.
+    pub(crate) fn gc_node(&mut self, node: usize) {
+        let unused = self
+            .node(node)
+            .is_some_and(|n| !n.in_topology && !n.wanted && n.conn.is_none() && n.queued == 0)
+            && !self.router.references(node)
+            && !self.refresh.uses(node);
+        if !unused {
+            return;
+        }
+        if let Some(cell) = self.nodes.get_mut(node)
+            && let Some(n) = cell.take()
+        {
+            self.by_endpoint.remove(&n.endpoint);
+            self.free_nodes.push(node);
+        }
+    }
+}

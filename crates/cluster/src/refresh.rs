@@ -1,0 +1,405 @@
+//! Topology discovery and refresh: ask a few known nodes (the seeds when none is known or none
+//! answers) for `CLUSTER SHARDS` (`CLUSTER SLOTS` on servers without it), choose a view with
+//! `select_view`, and apply its diff: connections opened and closed, queued requests re-routed.
+//! Refreshes are periodic and triggered; triggers are coalesced and jittered.
+
+use alloc::boxed::Box;
+use alloc::collections::VecDeque;
+use alloc::vec::Vec;
+use core::time::Duration;
+
+use bytes::Bytes;
+use slotwise_resp::Frame;
+use slotwise_topology::{Health, Origin, Topology, TopologyBuilder, diff, select_view};
+
+use crate::config::RefreshPolicy;
+use crate::entry::{Entry, Kind, Place};
+use crate::lifecycle::CloseReason;
+use crate::router::ShardNodes;
+use crate::slab::Key;
+use crate::{Cluster, Event, Instant, ReadFrom, RefreshReason, RequestId};
+
+const CLUSTER_SHARDS: &[u8] = b"*2\r\n$7\r\nCLUSTER\r\n$6\r\nSHARDS\r\n";
+const CLUSTER_SLOTS: &[u8] = b"*2\r\n$7\r\nCLUSTER\r\n$5\r\nSLOTS\r\n";
+
+#[derive(Debug)]
+pub(crate) struct Round {
+    id: u64,
+    reason: RefreshReason,
+    /// The router's correction counter when the round started.
+    started_seq: u64,
+    from_seeds: bool,
+    targets: Vec<usize>,
+    outstanding: usize,
+    answers: Vec<Topology>,
+    /// A trigger came while the round ran: refresh again after it.
+    rerun: bool,
+}
+
+#[derive(Debug)]
+pub(crate) struct Refresh {
+    round: Option<Round>,
+    next_id: u64,
+    /// A triggered refresh, due at this instant.
+    triggered: Option<(Instant, RefreshReason)>,
+    next_periodic: Instant,
+    last_start: Option<Instant>,
+    failures: u32,
+    shards_unsupported: bool,
+}
+
+impl Refresh {
+    pub(crate) fn new(now: Instant, policy: &RefreshPolicy) -> Refresh {
+        Refresh {
+            round: None,
+            next_id: 0,
+            triggered: None,
+            next_periodic: policy.interval.map_or(Instant::MAX, |i| now + i),
+            last_start: None,
+            failures: 0,
+            shards_unsupported: false,
+        }
+    }
+
+    pub(crate) fn next_due(&self) -> Instant {
+        if self.round.is_some() {
+            return Instant::MAX; // the round's requests carry their own deadlines
+        }
+        let t = self.triggered.map_or(Instant::MAX, |(t, _)| t);
+        t.min(self.next_periodic)
+    }
+
+    pub(crate) fn uses(&self, node: usize) -> bool {
+        self.round
+            .as_ref()
+            .is_some_and(|r| r.targets.contains(&node))
+    }
+}
+
+impl Cluster {
+    /// Asks for a refresh soon: within the coalescing window, jittered, at most one round at a time.
+    pub(crate) fn trigger_refresh(&mut self, reason: RefreshReason) {
+        if let Some(round) = self.refresh.round.as_mut() {
+            round.rerun = true;
+            return;
+        }
+        if self.refresh.triggered.is_some() {
+            return;
+        }
+        let policy = self.config.refresh;
+        let earliest = self
+            .refresh
+            .last_start
+            .map_or(self.now, |t| t + policy.coalesce)
+            .max(self.now);
+        let at = earliest + self.rng.duration_up_to(policy.jitter);
+        self.refresh.triggered = Some((at, reason));
+    }
+
+    pub(crate) fn refresh_timers(&mut self) {
+        if self.refresh.round.is_some() {
+            return;
+        }
+        let now = self.now;
+        if let Some((at, reason)) = self.refresh.triggered
+            && at <= now
+        {
+            self.start_refresh(reason, false);
+        } else if self.refresh.next_periodic <= now {
+            self.start_refresh(RefreshReason::Periodic, false);
+        }
+    }
+
+    /// Starts a round, from known nodes unless there are none (or `seeds`).
+    pub(crate) fn start_refresh(&mut self, reason: RefreshReason, seeds: bool) {
+        let now = self.now;
+        let policy = self.config.refresh;
+        self.refresh.triggered = None;
+        self.refresh.last_start = Some(now);
+        self.refresh.next_periodic = match policy.interval {
+            Some(i) => now + i + self.rng.duration_up_to(policy.jitter),
+            None => Instant::MAX,
+        };
+        let mut known: Vec<usize> = Vec::new();
+        if !seeds && let Some(topology) = &self.router.known {
+            let endpoints: Vec<_> = topology
+                .nodes()
+                .filter(|n| !matches!(n.health, Health::Failed))
+                .filter_map(|n| n.endpoint.clone())
+                .collect();
+            for e in endpoints {
+                let i = self.node_for(&e);
+                known.push(i);
+            }
+        }
+        let from_seeds = known.is_empty();
+        if from_seeds {
+            let seeds = self.config.seeds.clone();
+            for s in &seeds {
+                let i = self.node_for(s);
+                if !known.contains(&i) {
+                    known.push(i);
+                }
+            }
+        }
+        // Prefer healthy nodes, then a random pick among them.
+        let mut order: Vec<(bool, u64, usize)> = known
+            .iter()
+            .map(|&i| {
+                let failing = self.node(i).is_none_or(|n| n.failures > 0);
+                (failing, self.rng.next_u64(), i)
+            })
+            .collect();
+        order.sort_unstable();
+        let targets: Vec<usize> = order
+            .into_iter()
+            .take(policy.nodes_to_ask.max(1))
+            .map(|(_, _, i)| i)
+            .collect();
+        self.refresh.next_id += 1;
+        let id = self.refresh.next_id;
+        self.refresh.round = Some(Round {
+            id,
+            reason,
+            started_seq: self.router.seq,
+            from_seeds,
+            targets: targets.clone(),
+            outstanding: targets.len(),
+            answers: Vec::new(),
+            rerun: false,
+        });
+        self.event(Event::RefreshStarted { reason });
+        let slots = self.refresh.shards_unsupported;
+        for node in targets {
+            self.ask_topology(id, node, slots);
+        }
+        self.maybe_complete_round();
+    }
+
+    fn ask_topology(&mut self, round: u64, node: usize, slots: bool) {
+        let now = self.now;
+        let wire = Bytes::from_static(if slots { CLUSTER_SLOTS } else { CLUSTER_SHARDS });
+        let deadline = now + self.config.refresh.timeout;
+        let key = self.entries.insert(Entry {
+            id: RequestId(0),
+            kind: Kind::Refresh { round, slots },
+            wire,
+            slot: None,
+            read_only: true,
+            retry_written: false,
+            redirects: 0,
+            attempts: 0,
+            ask: None,
+            to_primary: false,
+            pinned: Some(node),
+            place: Place::Unrouted,
+            node: Some(node),
+            sent_at: now,
+            last: None,
+        });
+        self.add_deadline(deadline, key);
+        self.enqueue(key, node);
+    }
+
+    /// One node's answer (or `None`: no usable answer).
+    pub(crate) fn on_refresh_result(
+        &mut self,
+        round: u64,
+        slots: bool,
+        node: Option<usize>,
+        reply: Option<Frame>,
+    ) {
+        if self.refresh.round.as_ref().is_none_or(|r| r.id != round) {
+            return;
+        }
+        let endpoint = self.endpoint_of(node);
+        let mut answered = false;
+        if let (Some(frame), Some(endpoint), Some(node)) = (reply, endpoint, node) {
+            if frame.is_error() {
+                if !slots {
+                    // No CLUSTER SHARDS (Redis < 7): ask the same node for CLUSTER SLOTS.
+                    if let Frame::SimpleError(line) | Frame::BulkError(line) = &frame
+                        && contains_ignore_case(line, b"unknown")
+                    {
+                        self.refresh.shards_unsupported = true;
+                    }
+                    self.ask_topology(round, node, true);
+                    return;
+                }
+            } else {
+                let origin = Origin::new(endpoint).with_tls(self.config.tls.is_some());
+                let parsed = if slots {
+                    Topology::from_cluster_slots(&frame, &origin)
+                } else {
+                    Topology::from_cluster_shards(&frame, &origin)
+                };
+                if let (Ok(t), Some(r)) = (parsed, self.refresh.round.as_mut()) {
+                    r.answers.push(t);
+                    answered = true;
+                }
+            }
+        }
+        let _ = answered;
+        if let Some(r) = self.refresh.round.as_mut() {
+            r.outstanding = r.outstanding.saturating_sub(1);
+        }
+        self.maybe_complete_round();
+    }
+
+    fn maybe_complete_round(&mut self) {
+        if self
+            .refresh
+            .round
+            .as_ref()
+            .is_none_or(|r| r.outstanding > 0)
+        {
+            return;
+        }
+        let Some(mut round) = self.refresh.round.take() else {
+            return;
+        };
+        let targets = core::mem::take(&mut round.targets);
+        let chosen = select_view(&round.answers, self.router.known.as_ref())
+            .map(|s| s.chosen)
+            .filter(|&i| i < round.answers.len())
+            .map(|i| round.answers.swap_remove(i))
+            .filter(|t| t.covered_slot_count() > 0 || self.router.known.is_none());
+        match chosen {
+            Some(topology) => {
+                self.refresh.failures = 0;
+                self.apply_topology(topology, round.started_seq);
+                if round.rerun {
+                    self.trigger_refresh(round.reason);
+                }
+            }
+            None if !round.from_seeds && !self.config.seeds.is_empty() => {
+                // No known node answered: the seeds, now.
+                self.start_refresh(RefreshReason::Retry, true);
+            }
+            None => {
+                self.refresh.failures = self.refresh.failures.saturating_add(1);
+                self.event(Event::RefreshFailed);
+                let delay = self
+                    .config
+                    .backoff
+                    .delay(self.refresh.failures.saturating_sub(1), &mut self.rng)
+                    .max(Duration::from_millis(1));
+                let at = self.now + delay;
+                self.refresh.triggered = Some((at, RefreshReason::Retry));
+                self.fail_unroutable_without_topology();
+            }
+        }
+        for node in targets {
+            self.gc_node(node);
+        }
+    }
+
+    /// Nothing to do until a topology exists: requests keep waiting (their deadline ends them).
+    fn fail_unroutable_without_topology(&mut self) {}
+
+    /// Makes `topology` the routing table; follows its diff's connection plan; re-routes what waits.
+    fn apply_topology(&mut self, topology: Topology, started_seq: u64) {
+        let empty = TopologyBuilder::new().build();
+        let old = self.router.known.take();
+        let changes = diff(old.as_ref().unwrap_or(&empty), &topology);
+        let prefer_replicas = self.config.read_from == ReadFrom::PreferReplica;
+
+        // Nodes, shards and slots.
+        for n in self.nodes.iter_mut().flatten() {
+            n.in_topology = false;
+            n.wanted = false;
+        }
+        let mut shard_index: Vec<Option<usize>> = Vec::with_capacity(topology.shards().len());
+        let mut shards: Vec<ShardNodes> = Vec::new();
+        for shard in topology.shards() {
+            let Some(ep) = shard.primary.endpoint.clone() else {
+                shard_index.push(None);
+                continue;
+            };
+            let primary = self.node_for(&ep);
+            let serves = !(shard.slots.is_empty() && shard.primary.health == Health::Failed);
+            if let Some(n) = self.node_mut(primary) {
+                n.in_topology = true;
+                n.serves_reads = false;
+                n.wanted = serves;
+                n.hostname = shard.primary.hostname.clone();
+            }
+            let mut replicas = Vec::new();
+            for r in &shard.replicas {
+                let Some(ep) = r.endpoint.clone() else {
+                    continue;
+                };
+                let i = self.node_for(&ep);
+                let healthy = matches!(r.health, Health::Online | Health::Unknown);
+                if let Some(n) = self.node_mut(i) {
+                    n.in_topology = true;
+                    n.hostname = r.hostname.clone();
+                    n.serves_reads = prefer_replicas;
+                    n.wanted = prefer_replicas && healthy;
+                }
+                if healthy {
+                    replicas.push(i);
+                }
+            }
+            shard_index.push(Some(shards.len()));
+            shards.push(ShardNodes { primary, replicas });
+        }
+        let slot_shard = topology.slot_ranges().flat_map(|(range, index)| {
+            let mine = index.and_then(|i| shard_index.get(i).copied().flatten());
+            range.slots().map(move |s| (s, mine))
+        });
+        self.router.replace(shards, slot_shard, started_seq);
+        if !changes.is_empty() || old.is_none() {
+            self.epoch += 1;
+            self.event(Event::TopologyChanged {
+                epoch: self.epoch,
+                diff: Box::new(changes),
+            });
+        }
+        self.router.known = Some(topology);
+
+        // Connections: open the wanted, drain and close the rest.
+        for i in 0..self.nodes.len() {
+            let Some(n) = self.node(i) else { continue };
+            let (wanted, in_topology, idle, has_conn) =
+                (n.wanted, n.in_topology, n.is_idle(), n.conn.is_some());
+            if wanted {
+                self.ensure_connecting(i);
+            } else if !in_topology && has_conn {
+                if idle {
+                    self.close_conn(i, CloseReason::Removed, true);
+                } else if let Some(c) = self.node_mut(i).and_then(|n| n.conn.as_mut()) {
+                    c.draining = true;
+                }
+            }
+        }
+
+        // Re-route everything that waits: node queues, then the unrouted.
+        let mut waiting: VecDeque<Key> = VecDeque::new();
+        for n in self.nodes.iter_mut().flatten() {
+            waiting.extend(n.queue.drain(..));
+            n.queued = 0;
+        }
+        waiting.extend(self.unrouted.drain(..));
+        for key in waiting {
+            let requeue = self
+                .entries
+                .get(key)
+                .is_some_and(|e| matches!(e.place, Place::Queued(_) | Place::Unrouted));
+            if requeue {
+                if let Some(e) = self.entries.get_mut(key) {
+                    e.place = Place::Unrouted;
+                }
+                self.dispatch(key);
+            }
+        }
+        for i in 0..self.nodes.len() {
+            self.gc_node(i);
+        }
+    }
+}
+
+fn contains_ignore_case(hay: &[u8], needle: &[u8]) -> bool {
+    hay.windows(needle.len())
+        .any(|w| w.eq_ignore_ascii_case(needle))
+}

@@ -1,0 +1,157 @@
+//! Time: request deadlines, retry backoffs, connect timeouts, reconnects and refreshes — all driven
+//! by the `now` each input carries.
+
+use core::cmp::Reverse;
+
+use crate::conn::Phase;
+use crate::entry::Place;
+use crate::lifecycle::CloseReason;
+use crate::slab::Key;
+use crate::{Cluster, Instant, RequestError};
+
+impl Cluster {
+    /// Moves time forward and fires everything due.
+    pub(crate) fn advance(&mut self, now: Instant) {
+        if now > self.now {
+            self.now = now;
+        }
+        let now = self.now;
+        // Deadlines first, so that a request past its deadline is not retried.
+        loop {
+            let front = self.deadlines.front().copied();
+            let top = self.deadlines_heap.peek().map(|r| r.0);
+            let (at, key, from_heap) = match (front, top) {
+                (Some(f), Some(t)) if t.0 < f.0 => (t.0, t.1, true),
+                (Some(f), _) => (f.0, f.1, false),
+                (None, Some(t)) => (t.0, t.1, true),
+                (None, None) => break,
+            };
+            let live = self
+                .entries
+                .get(key)
+                .is_some_and(|e| e.place != Place::Abandoned);
+            if live && at > now {
+                break;
+            }
+            if from_heap {
+                self.deadlines_heap.pop();
+            } else {
+                self.deadlines.pop_front();
+            }
+            if live {
+                self.on_deadline(key);
+            }
+        }
+        while let Some(&Reverse((at, key))) = self.retries.peek() {
+            if at > now {
+                break;
+            }
+            self.retries.pop();
+            if self
+                .entries
+                .get(key)
+                .is_some_and(|e| e.place == Place::Backoff)
+            {
+                self.dispatch(key);
+            }
+        }
+        if self.node_timer <= now {
+            self.node_timers();
+        }
+        self.refresh_timers();
+    }
+
+    fn on_deadline(&mut self, key: Key) {
+        let Some(entry) = self.entries.get(key) else {
+            return;
+        };
+        let node = self.endpoint_of(entry.node);
+        let error = entry.last.clone().unwrap_or(RequestError::Timeout {
+            slot: entry.slot,
+            node,
+        });
+        match entry.place {
+            Place::InFlight(n) => {
+                let stalled = self
+                    .node(n)
+                    .and_then(|n| n.conn.as_ref())
+                    .is_some_and(|c| c.last_rx <= entry.sent_at);
+                let timeout = RequestError::Timeout {
+                    slot: entry.slot,
+                    node: self.endpoint_of(Some(n)),
+                };
+                self.abandon(key, timeout);
+                if stalled {
+                    self.close_conn(n, CloseReason::Stalled, true);
+                }
+            }
+            Place::Abandoned => {}
+            _ => self.fail(key, error),
+        }
+    }
+
+    /// Connect timeouts, reconnects, and draining connections.
+    fn node_timers(&mut self) {
+        let now = self.now;
+        let mut next = Instant::MAX;
+        for i in 0..self.nodes.len() {
+            let Some(n) = self.node(i) else { continue };
+            match &n.conn {
+                Some(c) if c.phase != Phase::Ready && c.ready_by <= now => {
+                    self.close_conn(i, CloseReason::Failed, true);
+                }
+                Some(c) if c.phase != Phase::Ready => next = next.min(c.ready_by),
+                Some(_) => {}
+                None if (n.wanted || n.queued > 0) && n.retry_at <= now => {
+                    self.ensure_connecting(i);
+                }
+                None => {}
+            }
+            // Whatever happened above, note this node's next timer.
+            if let Some(n) = self.node(i) {
+                match &n.conn {
+                    Some(c) if c.phase != Phase::Ready => next = next.min(c.ready_by),
+                    None if n.wanted || n.queued > 0 => next = next.min(n.retry_at),
+                    _ => {}
+                }
+            }
+        }
+        self.node_timer = next;
+    }
+
+    /// The earliest instant something is due.
+    pub(crate) fn next_timeout(&mut self) -> Instant {
+        // Drop ended requests from the front of the deadline queues, so they stay small.
+        while let Some(&(_, key)) = self.deadlines.front() {
+            if self
+                .entries
+                .get(key)
+                .is_some_and(|e| e.place != Place::Abandoned)
+            {
+                break;
+            }
+            self.deadlines.pop_front();
+        }
+        while let Some(&Reverse((_, key))) = self.deadlines_heap.peek() {
+            if self
+                .entries
+                .get(key)
+                .is_some_and(|e| e.place != Place::Abandoned)
+            {
+                break;
+            }
+            self.deadlines_heap.pop();
+        }
+        let mut t = self.node_timer;
+        if let Some(&(d, _)) = self.deadlines.front() {
+            t = t.min(d);
+        }
+        if let Some(Reverse((d, _))) = self.deadlines_heap.peek() {
+            t = t.min(*d);
+        }
+        if let Some(Reverse((d, _))) = self.retries.peek() {
+            t = t.min(*d);
+        }
+        t.min(self.refresh.next_due())
+    }
+}

@@ -1,0 +1,541 @@
+//! Scenario tests, written as scripts: expect a connect, expect the bytes sent, send a reply, close,
+//! advance time. Two shards: A = :7000 serves slots 0-8191 ("bar" is slot 5061), B = :7001 serves
+//! 8192-16383 ("foo" is slot 12182).
+
+mod common;
+
+use std::time::Duration;
+
+use common::*;
+use slotwise_cluster::{Config, Credentials, Event, Frame, RedirectKind, Request, RequestError};
+
+const A: &str = "127.0.0.1:7000";
+const B: &str = "127.0.0.1:7001";
+const C: &str = "127.0.0.1:7002";
+
+fn two_shards() -> Vec<u8> {
+    shards_reply(&[(&[(0, 8191)], A, &[]), (&[(8192, 16383)], B, &[])])
+}
+
+/// Bootstrapped from A, with B connected and ready.
+fn ready(config: Config) -> (Script, slotwise_cluster::ConnId, slotwise_cluster::ConnId) {
+    let mut s = Script::new(config);
+    let a = s.bootstrap(A, &two_shards());
+    assert!(
+        s.events
+            .iter()
+            .any(|e| matches!(e, Event::TopologyChanged { epoch: 1, .. }))
+    );
+    let b = s.open(B);
+    s.no_connect();
+    (s, a, b)
+}
+
+#[test]
+fn requests_wait_for_the_handshake_then_pipeline() {
+    let mut s = Script::new(Script::config(A));
+    let a = s.bootstrap(A, &two_shards());
+    let b = s.expect_connect_pending(B);
+    let get = s.get(&["GET", "foo"]);
+    let set = s.get(&["SET", "bar", "1"]);
+    // A is ready: SET goes at once. B is still connecting: GET waits.
+    s.expect_sent(a, &[&["SET", "bar", "1"]]);
+    s.nothing_sent(b);
+    s.connected(b);
+    s.expect_sent(b, &[HELLO]);
+    s.recv(b, HELLO_OK);
+    s.expect_sent(b, &[&["GET", "foo"]]);
+    s.recv(b, "$3\r\nval\r\n");
+    s.recv(a, "+OK\r\n");
+    assert_eq!(s.reply_of(get), Ok(Frame::BulkString("val".into())));
+    assert_eq!(s.reply_of(set), Ok(ok("OK")));
+    // Replies split at any byte still match in order.
+    let g1 = s.get(&["GET", "foo"]);
+    let g2 = s.get(&["GET", "{foo}x"]);
+    s.expect_sent(b, &[&["GET", "foo"], &["GET", "{foo}x"]]);
+    for byte in b":1\r\n:2\r\n" {
+        s.recv_bytes(b, &[*byte]);
+    }
+    assert_eq!(s.reply_of(g1), Ok(Frame::Integer(1)));
+    assert_eq!(s.reply_of(g2), Ok(Frame::Integer(2)));
+}
+
+#[test]
+fn hello_fallback_to_auth_and_resp2() {
+    let mut config = Script::config(A);
+    config.credentials = Credentials::user("app", "pw");
+    config.client_name = Some("svc".into());
+    let mut s = Script::new(config);
+    let a = s.expect_connect(A);
+    s.expect_sent(a, &[&["HELLO", "3", "AUTH", "app", "pw", "SETNAME", "svc"]]);
+    s.recv(
+        a,
+        "-ERR unknown command 'HELLO', with args beginning with: '3'\r\n",
+    );
+    assert!(
+        s.events
+            .iter()
+            .any(|e| matches!(e, Event::Resp2Fallback { .. }))
+    );
+    s.expect_sent(a, &[&["AUTH", "app", "pw"], &["CLIENT", "SETNAME", "svc"]]);
+    s.recv(a, "+OK\r\n+OK\r\n");
+    s.expect_sent(a, &[&["CLUSTER", "SHARDS"]]);
+    // An old server: no CLUSTER SHARDS, so CLUSTER SLOTS.
+    s.recv(a, "-ERR unknown subcommand 'SHARDS'\r\n");
+    s.expect_sent(a, &[&["CLUSTER", "SLOTS"]]);
+    s.recv(
+        a,
+        "*1\r\n*3\r\n:0\r\n:16383\r\n*3\r\n$9\r\n127.0.0.1\r\n:7000\r\n$1\r\na\r\n",
+    );
+    let id = s.get(&["GET", "foo"]);
+    s.expect_sent(a, &[&["GET", "foo"]]);
+    s.recv(a, "$-1\r\n");
+    assert_eq!(s.reply_of(id), Ok(Frame::NullBulk));
+}
+
+#[test]
+fn auth_refused_fails_waiting_requests() {
+    let mut config = Script::config(A);
+    config.credentials = Credentials::password("bad");
+    let mut s = Script::new(config);
+    let id = s.get(&["GET", "foo"]);
+    let a = s.expect_connect(A);
+    s.expect_sent(a, &[&["HELLO", "3", "AUTH", "default", "bad"]]);
+    s.recv(a, "-WRONGPASS invalid username-password pair\r\n");
+    s.expect_closed(a);
+    // No topology: the request waits for one until its deadline.
+    s.no_reply(id);
+    s.advance(Duration::from_secs(10));
+    assert_eq!(
+        s.reply_of(id),
+        Err(RequestError::ClusterDown { slot: Some(12182) })
+    );
+}
+
+#[test]
+fn moved_patches_the_slot_and_resends() {
+    let (mut s, a, b) = ready(Script::config(A));
+    let id = s.get(&["GET", "bar"]);
+    s.expect_sent(a, &[&["GET", "bar"]]);
+    s.recv(a, "-MOVED 5061 127.0.0.1:7001\r\n");
+    s.expect_sent(b, &[&["GET", "bar"]]);
+    assert!(s.events.iter().any(|e| matches!(
+        e,
+        Event::Redirected {
+            kind: RedirectKind::Moved,
+            slot: 5061,
+            ..
+        }
+    )));
+    s.recv(b, "$1\r\nx\r\n");
+    assert_eq!(s.reply_of(id), Ok(Frame::BulkString("x".into())));
+    // The map is patched: the next one goes straight to B.
+    let id = s.get(&["GET", "bar"]);
+    s.expect_sent(b, &[&["GET", "bar"]]);
+    s.recv(b, "$1\r\ny\r\n");
+    assert_eq!(s.reply_of(id), Ok(Frame::BulkString("y".into())));
+    // A refresh was scheduled (coalesced).
+    s.run_next_timer();
+    assert!(
+        s.events
+            .iter()
+            .any(|e| matches!(e, Event::RefreshStarted { .. }))
+    );
+}
+
+#[test]
+fn a_stale_refresh_does_not_undo_a_newer_moved() {
+    let mut config = Script::config(A);
+    config.refresh.interval = Some(Duration::from_secs(1));
+    let (mut s, a, b) = ready(config);
+    s.advance(Duration::from_secs(1));
+    // The periodic refresh asks both nodes.
+    s.expect_sent(a, &[&["CLUSTER", "SHARDS"]]);
+    s.expect_sent(b, &[&["CLUSTER", "SHARDS"]]);
+    // Meanwhile slot 5061 moves to B, and a MOVED tells us.
+    let id = s.get(&["GET", "bar"]);
+    s.expect_sent(a, &[&["GET", "bar"]]);
+    // Replies on A: the (stale) topology first, then the MOVED.
+    s.recv(a, std::str::from_utf8(&two_shards()).unwrap());
+    s.recv(a, "-MOVED 5061 127.0.0.1:7001\r\n");
+    s.expect_sent(b, &[&["GET", "bar"]]);
+    // B's answer is as stale: the refresh started before the MOVED.
+    s.recv_bytes(b, &two_shards());
+    s.recv(b, "+v\r\n");
+    assert_eq!(s.reply_of(id), Ok(ok("v")));
+    let id = s.get(&["GET", "bar"]);
+    s.expect_sent(b, &[&["GET", "bar"]]);
+    s.recv(b, "+w\r\n");
+    assert_eq!(s.reply_of(id), Ok(ok("w")));
+    // A refresh that starts after the MOVED wins, whatever it says.
+    s.advance(Duration::from_secs(1));
+    s.expect_sent(a, &[&["CLUSTER", "SHARDS"]]);
+    s.expect_sent(b, &[&["CLUSTER", "SHARDS"]]);
+    s.recv_bytes(a, &two_shards());
+    s.recv_bytes(b, &two_shards());
+    let id = s.get(&["GET", "bar"]);
+    s.expect_sent(a, &[&["GET", "bar"]]);
+    s.recv(a, "+z\r\n");
+    assert_eq!(s.reply_of(id), Ok(ok("z")));
+}
+
+#[test]
+fn ask_sends_asking_with_the_command_and_keeps_the_map() {
+    let (mut s, a, b) = ready(Script::config(A));
+    let id = s.get(&["GET", "bar"]);
+    s.expect_sent(a, &[&["GET", "bar"]]);
+    s.recv(a, "-ASK 5061 127.0.0.1:7001\r\n");
+    s.expect_sent(b, &[&["ASKING"], &["GET", "bar"]]);
+    s.recv(b, "+OK\r\n$1\r\nx\r\n");
+    assert_eq!(s.reply_of(id), Ok(Frame::BulkString("x".into())));
+    let id = s.get(&["GET", "bar"]);
+    s.expect_sent(a, &[&["GET", "bar"]]);
+    s.recv(a, "+still-a\r\n");
+    assert_eq!(s.reply_of(id), Ok(ok("still-a")));
+}
+
+#[test]
+fn too_many_redirects() {
+    let mut config = Script::config(A);
+    config.max_redirects = 2;
+    let (mut s, a, b) = ready(config);
+    let id = s.get(&["GET", "bar"]);
+    s.expect_sent(a, &[&["GET", "bar"]]);
+    s.recv(a, "-ASK 5061 127.0.0.1:7001\r\n");
+    s.expect_sent(b, &[&["ASKING"], &["GET", "bar"]]);
+    s.recv(b, "+OK\r\n-ASK 5061 127.0.0.1:7000\r\n");
+    s.expect_sent(a, &[&["ASKING"], &["GET", "bar"]]);
+    s.recv(a, "+OK\r\n-ASK 5061 127.0.0.1:7001\r\n");
+    assert!(matches!(
+        s.reply_of(id),
+        Err(RequestError::TooManyRedirects { slot: 5061, .. })
+    ));
+}
+
+#[test]
+fn tryagain_and_loading_retry_after_backoff() {
+    let (mut s, _a, b) = ready(Script::config(A));
+    let id = s.get(&["GET", "foo"]);
+    s.expect_sent(b, &[&["GET", "foo"]]);
+    s.recv(
+        b,
+        "-TRYAGAIN Multiple keys request during rehashing of slot\r\n",
+    );
+    s.nothing_sent(b);
+    s.advance(Duration::from_millis(20));
+    s.expect_sent(b, &[&["GET", "foo"]]);
+    s.recv(b, "-LOADING Redis is loading the dataset in memory\r\n");
+    s.advance(Duration::from_millis(40));
+    s.expect_sent(b, &[&["GET", "foo"]]);
+    s.recv(b, "+done\r\n");
+    assert_eq!(s.reply_of(id), Ok(ok("done")));
+}
+
+#[test]
+fn clusterdown_retries_refreshes_and_reports_cluster_down_at_the_deadline() {
+    let (mut s, a, b) = ready(Script::config(A));
+    let id = s.submit(Request::new(["GET", "foo"]).timeout(Duration::from_millis(500)));
+    s.expect_sent(b, &[&["GET", "foo"]]);
+    s.recv(b, "-CLUSTERDOWN The cluster is down\r\n");
+    for _ in 0..200 {
+        if s.replies.iter().any(|(i, _)| *i == id) {
+            break;
+        }
+        s.run_next_timer();
+        // Keep answering: the cluster stays down; refreshes get the same view.
+        let sent_b = s.sent_on(b);
+        for c in sent_b {
+            if c.contains("SHARDS") {
+                s.recv_bytes(b, &two_shards());
+            } else {
+                s.recv(b, "-CLUSTERDOWN The cluster is down\r\n");
+            }
+        }
+        for c in s.sent_on(a) {
+            assert!(c.contains("SHARDS"));
+            s.recv_bytes(a, &two_shards());
+        }
+    }
+    assert_eq!(
+        s.reply_of(id),
+        Err(RequestError::ClusterDown { slot: Some(12182) })
+    );
+    assert!(
+        s.events
+            .iter()
+            .any(|e| matches!(e, Event::RefreshStarted { .. }))
+    );
+}
+
+#[test]
+fn readonly_after_failover_refreshes_and_goes_to_the_new_primary() {
+    let (mut s, a, b) = ready(Script::config(A));
+    let id = s.get(&["SET", "foo", "1"]);
+    s.expect_sent(b, &[&["SET", "foo", "1"]]);
+    s.recv(
+        b,
+        "-READONLY You can't write against a read only replica.\r\n",
+    );
+    // Backoff, then the refresh: C is B's primary now.
+    s.run_next_timer();
+    s.run_next_timer();
+    let failover = shards_reply(&[(&[(0, 8191)], A, &[]), (&[(8192, 16383)], C, &[B])]);
+    for (conn, sent) in [(a, s.sent_on(a)), (b, s.sent_on(b))] {
+        for c in sent {
+            if c.contains("SHARDS") {
+                s.recv_bytes(conn, &failover);
+            } else {
+                s.recv(
+                    conn,
+                    "-READONLY You can't write against a read only replica.\r\n",
+                );
+            }
+        }
+    }
+    for _ in 0..10 {
+        if s.has_connect(C) {
+            break;
+        }
+        s.run_next_timer();
+    }
+    let c = s.open(C);
+    // B is C's replica now: kept (not used for writes).
+    for _ in 0..10 {
+        let sent = s.sent_on(c);
+        if !sent.is_empty() {
+            assert_eq!(
+                sent,
+                vec![String::from_utf8(cmd(&["SET", "foo", "1"])).unwrap()]
+            );
+            break;
+        }
+        s.run_next_timer();
+    }
+    s.recv(c, "+OK\r\n");
+    assert_eq!(s.reply_of(id), Ok(ok("OK")));
+}
+
+#[test]
+fn failover_mid_pipeline_retries_what_is_safe() {
+    let (mut s, a, b) = ready(Script::config(A));
+    let get = s.get(&["GET", "foo"]);
+    let incr = s.get(&["INCR", "foo"]);
+    let set = s.submit(Request::new(["SET", "foo", "v"]).idempotent());
+    s.expect_sent(
+        b,
+        &[&["GET", "foo"], &["INCR", "foo"], &["SET", "foo", "v"]],
+    );
+    // B dies (its replica C takes over).
+    s.close(b);
+    assert_eq!(
+        s.reply_of(incr),
+        Err(RequestError::ConnectionLost {
+            maybe_applied: true,
+            node: ep(B)
+        })
+    );
+    s.no_reply(get);
+    s.no_reply(set);
+    // The refresh (triggered by the failure) asks A; B refuses to connect.
+    let failover = shards_reply(&[(&[(0, 8191)], A, &[]), (&[(8192, 16383)], C, &[])]);
+    for _ in 0..20 {
+        if s.has_connect(C) {
+            break;
+        }
+        if s.has_connect(B) {
+            let b2 = s.expect_connect_pending(B);
+            s.connect_failed(b2);
+        }
+        if s.sent_on(a).iter().any(|c| c.contains("SHARDS")) {
+            s.recv_bytes(a, &failover);
+            continue;
+        }
+        s.run_next_timer();
+    }
+    let c = s.open(C);
+    let sent: Vec<String> = s
+        .sent_on(c)
+        .into_iter()
+        .filter(|c| !c.contains("SHARDS"))
+        .collect();
+    let want =
+        [cmd(&["GET", "foo"]), cmd(&["SET", "foo", "v"])].map(|c| String::from_utf8(c).unwrap());
+    assert_eq!(sent, want);
+    s.recv(c, "$1\r\nv\r\n+OK\r\n");
+    s.recv_bytes(c, &failover);
+    assert_eq!(s.reply_of(get), Ok(Frame::BulkString("v".into())));
+    assert_eq!(s.reply_of(set), Ok(ok("OK")));
+}
+
+#[test]
+fn queue_bound() {
+    let mut config = Script::config(A);
+    config.queue_bound = 2;
+    let mut s = Script::new(config);
+    let _a = s.bootstrap(A, &two_shards());
+    let _b = s.expect_connect_pending(B);
+    let r1 = s.get(&["GET", "foo"]);
+    let r2 = s.get(&["GET", "foo"]);
+    let r3 = s.get(&["GET", "foo"]);
+    assert_eq!(s.reply_of(r3), Err(RequestError::QueueFull { node: ep(B) }));
+    s.no_reply(r1);
+    s.no_reply(r2);
+}
+
+#[test]
+fn deadline_expiry_drops_the_late_reply() {
+    let (mut s, _a, b) = ready(Script::config(A));
+    let slow = s.get(&["GET", "foo"]);
+    s.expect_sent(b, &[&["GET", "foo"]]);
+    s.advance(Duration::from_millis(9_999));
+    s.no_reply(slow);
+    // Something came back on B meanwhile (so B is not stalled): a second request and its reply.
+    let other = s.submit(Request::new(["GET", "foo"]));
+    s.expect_sent(b, &[&["GET", "foo"]]);
+    s.advance(Duration::from_millis(1));
+    assert_eq!(
+        s.reply_of(slow),
+        Err(RequestError::Timeout {
+            slot: Some(12182),
+            node: Some(ep(B))
+        })
+    );
+    // B was stalled (nothing received since): closed; the other request (a read) is retried.
+    s.expect_closed(b);
+    s.no_reply(other);
+    let b2 = s.open_after_backoff(B);
+    s.expect_sent_besides_refresh(b2, &[&["GET", "foo"]]);
+    s.recv(b2, "+fresh\r\n");
+    assert_eq!(s.reply_of(other), Ok(ok("fresh")));
+}
+
+#[test]
+fn late_reply_on_a_live_connection_is_dropped() {
+    let (mut s, _a, b) = ready(Script::config(A));
+    let slow = s.submit(Request::new(["GET", "foo"]).timeout(Duration::from_millis(100)));
+    s.expect_sent(b, &[&["GET", "foo"]]);
+    s.advance(Duration::from_millis(50));
+    let fast = s.get(&["GET", "foo"]);
+    s.expect_sent(b, &[&["GET", "foo"]]);
+    s.recv(b, "+slow\r\n"); // the slow one's reply, nothing yet for fast
+    s.advance(Duration::from_millis(60));
+    assert_eq!(s.reply_of(slow), Ok(ok("slow")));
+    let late = s.submit(Request::new(["GET", "foo"]).timeout(Duration::from_millis(10)));
+    s.expect_sent(b, &[&["GET", "foo"]]);
+    s.recv(b, "+fast\r\n");
+    s.advance(Duration::from_millis(20));
+    assert!(matches!(
+        s.reply_of(late),
+        Err(RequestError::Timeout { .. })
+    ));
+    s.recv(b, "+late\r\n"); // dropped: no second outcome
+    assert_eq!(s.reply_of(fast), Ok(ok("fast")));
+    assert!(s.replies.is_empty());
+}
+
+#[test]
+fn blocking_command_deadline_includes_block_time() {
+    let (mut s, _a, b) = ready(Script::config(A));
+    let id = s.get(&["BLPOP", "foo", "5"]);
+    s.expect_sent(b, &[&["BLPOP", "foo", "5"]]);
+    s.advance(Duration::from_secs(14));
+    s.no_reply(id);
+    s.advance(Duration::from_secs(1));
+    assert!(matches!(s.reply_of(id), Err(RequestError::Timeout { .. })));
+}
+
+#[test]
+fn malformed_reply_closes_the_connection_and_retries_reads() {
+    let (mut s, _a, b) = ready(Script::config(A));
+    let get = s.get(&["GET", "foo"]);
+    let incr = s.get(&["INCR", "foo"]);
+    s.expect_sent(b, &[&["GET", "foo"], &["INCR", "foo"]]);
+    s.recv(b, "?garbage\r\n");
+    s.expect_closed(b);
+    assert!(matches!(
+        s.reply_of(incr),
+        Err(RequestError::Protocol { .. })
+    ));
+    s.no_reply(get);
+    let b2 = s.open_after_backoff(B);
+    s.expect_sent(b2, &[&["GET", "foo"]]);
+    s.recv(b2, "+ok\r\n");
+    assert_eq!(s.reply_of(get), Ok(ok("ok")));
+    // A reply nobody asked for is a protocol violation too.
+    s.recv(b2, "+surprise\r\n");
+    s.expect_closed(b2);
+}
+
+#[test]
+fn cross_slot_and_multi_node_commands_are_refused() {
+    let (mut s, _a, _b) = ready(Script::config(A));
+    let id = s.get(&["MGET", "foo", "bar"]);
+    assert_eq!(s.reply_of(id), Err(RequestError::CrossSlot));
+    let id = s.get(&["RENAME", "foo", "bar"]);
+    assert_eq!(s.reply_of(id), Err(RequestError::CrossSlot));
+    let id = s.get(&["DBSIZE"]);
+    assert!(matches!(
+        s.reply_of(id),
+        Err(RequestError::Unsupported { .. })
+    ));
+    let id = s.get(&["GET"]);
+    assert!(matches!(
+        s.reply_of(id),
+        Err(RequestError::InvalidCommand(_))
+    ));
+}
+
+#[test]
+fn connect_timeout_and_reconnect_backoff() {
+    let mut s = Script::new(Script::config(A));
+    let a = s.expect_connect_pending(A);
+    s.advance(Duration::from_secs(2));
+    s.expect_closed(a);
+    assert!(
+        s.events
+            .iter()
+            .any(|e| matches!(e, Event::NodeFailing { failures: 1, .. }))
+    );
+    // The refresh retries from the seed after a backoff.
+    for _ in 0..10 {
+        if s.has_connect(A) {
+            break;
+        }
+        s.run_next_timer();
+    }
+    let a = s.expect_connect(A);
+    s.expect_sent(a, &[HELLO]);
+}
+
+#[test]
+fn tls_server_name_and_readonly_replicas() {
+    let mut config = Script::config("seed.example.invalid:6379");
+    config.tls = Some(Default::default());
+    config.read_from = slotwise_cluster::ReadFrom::PreferReplica;
+    let mut s = Script::new(config);
+    let seed = s.expect_connect("seed.example.invalid:6379");
+    s.expect_sent(seed, &[HELLO]);
+    s.recv(seed, HELLO_OK);
+    s.expect_sent(seed, &[&["CLUSTER", "SHARDS"]]);
+    s.recv_bytes(seed, &shards_reply(&[(&[(0, 16383)], A, &[B])]));
+    // The seed is not a node of the topology: closed.
+    s.expect_closed(seed);
+    let (a, name) = s.expect_connect_full(A);
+    assert_eq!(name.as_deref(), Some("seed.example.invalid"));
+    let (b, _) = s.expect_connect_full(B);
+    s.connected(a);
+    s.connected(b);
+    s.expect_sent(a, &[HELLO]);
+    s.expect_sent(b, &[HELLO, &["READONLY"]]);
+    s.recv(a, HELLO_OK);
+    s.recv(b, HELLO_OK);
+    s.recv(b, "+OK\r\n");
+    let read = s.get(&["GET", "foo"]);
+    let write = s.get(&["SET", "foo", "1"]);
+    s.expect_sent(b, &[&["GET", "foo"]]);
+    s.expect_sent(a, &[&["SET", "foo", "1"]]);
+    s.recv(b, "+r\r\n");
+    s.recv(a, "+OK\r\n");
+    assert_eq!(s.reply_of(read), Ok(ok("r")));
+    assert_eq!(s.reply_of(write), Ok(ok("OK")));
+}

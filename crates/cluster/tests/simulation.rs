@@ -1,0 +1,690 @@
+//! Deterministic simulation: a model of a small Redis Cluster's observable protocol (slot ownership,
+//! keys, MOVED/ASK, live migration, failover with a promotion delay, connections that drop, stall
+//! or refuse, replies split at arbitrary points) driven by virtual time from a seed. Each seed runs
+//! a random workload under a random fault schedule, then the invariants are checked.
+//!
+//! `SIM_SEEDS=n` runs n seeds (default 1000); `SIM_SEED=s` reruns one seed and prints its schedule.
+
+use std::cmp::Reverse;
+use std::collections::{BTreeMap, BinaryHeap, HashMap, HashSet};
+use std::time::Duration;
+
+use bytes::BytesMut;
+use slotwise_cluster::{
+    Cluster, Config, ConnId, Endpoint, Frame, Input, Instant, Output, Request, RequestError,
+    RequestId,
+};
+use slotwise_resp::Decoder;
+use slotwise_slot::key_slot;
+
+const SHARDS: usize = 3;
+const KEYS: usize = 12;
+const TIMEOUT_MS: u64 = 2_000;
+
+struct Rng(u64);
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+    fn below(&mut self, n: u64) -> u64 {
+        self.next() % n.max(1)
+    }
+}
+
+#[derive(Debug)]
+enum Ev {
+    Submit(Op),
+    ToServer(ConnId, Vec<u8>),
+    ToClient(ConnId, Vec<u8>),
+    ConnectDone(ConnId, bool),
+    ClientClosed(ConnId),
+    Fault(Fault),
+    Timer,
+}
+
+#[derive(Clone, Debug)]
+enum Op {
+    Get(usize),
+    Set(usize, u64),
+    Incr(usize),
+}
+
+#[derive(Clone, Debug)]
+enum Fault {
+    Drop,
+    Stall,
+    Refuse { node: usize, ms: u64 },
+    Crash { shard: usize, promote_ms: u64 },
+    Promote { shard: usize },
+    Migrate { slot: u16, to: usize },
+    MigrateStep,
+    MigrateEnd,
+}
+
+struct SNode {
+    port: u16,
+    up: bool,
+    refuse_until: u64,
+}
+
+struct SConn {
+    node: usize,
+    inbuf: BytesMut,
+    decoder: Decoder,
+    asking: bool,
+    stalled: bool,
+    last_delivery: u64,
+    last_arrival: u64,
+}
+
+struct Migration {
+    slot: u16,
+    from: usize,
+    to: usize,
+    moved: HashSet<String>,
+}
+
+struct Sim {
+    rng: Rng,
+    now: u64, // micros
+    seq: u64,
+    events: BinaryHeap<Reverse<(u64, u64, usize)>>,
+    payloads: HashMap<usize, Ev>,
+    core: Cluster,
+    nodes: Vec<SNode>,
+    /// shard → (primary, replica)
+    shards: Vec<(usize, Option<usize>)>,
+    owner: Vec<usize>,
+    data: HashMap<String, Vec<u8>>,
+    migration: Option<Migration>,
+    conns: HashMap<ConnId, SConn>,
+    // Invariant bookkeeping.
+    submitted: HashMap<RequestId, (Op, u64)>,
+    replies: HashMap<RequestId, (Result<Frame, RequestError>, u64)>,
+    executed_incr: HashMap<String, u64>,
+    schedule: Vec<String>,
+    max_in_core: usize,
+}
+
+fn key(i: usize) -> String {
+    format!("key{i}")
+}
+
+impl Sim {
+    fn new(seed: u64) -> Sim {
+        let mut rng = Rng(seed);
+        let nodes: Vec<SNode> = (0..SHARDS * 2)
+            .map(|i| SNode {
+                port: 7000 + i as u16,
+                up: true,
+                refuse_until: 0,
+            })
+            .collect();
+        let shards: Vec<_> = (0..SHARDS).map(|s| (s, Some(s + SHARDS))).collect();
+        let owner = (0..16384usize).map(|s| s * SHARDS / 16384).collect();
+        let mut config = Config::new([Endpoint::new("127.0.0.1", 7000)]);
+        config.rng_seed = rng.next();
+        config.request_timeout = Duration::from_millis(TIMEOUT_MS);
+        config.connect_timeout = Duration::from_millis(300);
+        config.refresh.interval = Some(Duration::from_millis(1500));
+        config.refresh.timeout = Duration::from_millis(500);
+        config.queue_bound = 64;
+        let core = Cluster::new(config, Instant::ZERO);
+        let mut sim = Sim {
+            rng,
+            now: 0,
+            seq: 0,
+            events: BinaryHeap::new(),
+            payloads: HashMap::new(),
+            core,
+            nodes,
+            shards,
+            owner,
+            data: HashMap::new(),
+            migration: None,
+            conns: HashMap::new(),
+            submitted: HashMap::new(),
+            replies: HashMap::new(),
+            executed_incr: HashMap::new(),
+            schedule: Vec::new(),
+            max_in_core: 0,
+        };
+        sim.plan();
+        sim.drain();
+        sim
+    }
+
+    fn at(&mut self, t: u64, ev: Ev) {
+        self.seq += 1;
+        let id = self.seq as usize;
+        self.payloads.insert(id, ev);
+        self.events.push(Reverse((t, self.seq, id)));
+    }
+
+    /// The workload and the fault schedule.
+    fn plan(&mut self) {
+        let n_ops = 40 + self.rng.below(100);
+        for _ in 0..n_ops {
+            let t = self.rng.below(3_000_000);
+            let k = self.rng.below(KEYS as u64) as usize;
+            // Even keys are counters (INCR), odd keys are SET: INCR values then never repeat.
+            let op = match self.rng.below(2) {
+                0 => Op::Get(k),
+                _ if k % 2 == 1 => Op::Set(k, self.rng.below(1000)),
+                _ => Op::Incr(k),
+            };
+            self.at(t, Ev::Submit(op));
+        }
+        let n_faults = self.rng.below(6);
+        for _ in 0..n_faults {
+            let t = 100_000 + self.rng.below(2_500_000);
+            let fault = match self.rng.below(5) {
+                0 => Fault::Drop,
+                1 => Fault::Stall,
+                2 => Fault::Refuse {
+                    node: self.rng.below(self.nodes.len() as u64) as usize,
+                    ms: 100 + self.rng.below(1500),
+                },
+                3 => Fault::Crash {
+                    shard: self.rng.below(SHARDS as u64) as usize,
+                    promote_ms: 100 + self.rng.below(1500),
+                },
+                _ => Fault::Migrate {
+                    slot: key_slot(key(self.rng.below(KEYS as u64) as usize).as_bytes()).get(),
+                    to: self.rng.below(SHARDS as u64) as usize,
+                },
+            };
+            self.schedule.push(format!("{:>8}us {fault:?}", t));
+            self.at(t, Ev::Fault(fault));
+        }
+    }
+
+    fn run(&mut self) -> Result<(), String> {
+        let mut steps = 0u64;
+        while let Some(Reverse((t, _, id))) = self.events.pop() {
+            steps += 1;
+            if steps > 2_000_000 {
+                return Err("too many steps".into());
+            }
+            let Some(ev) = self.payloads.remove(&id) else {
+                continue;
+            };
+            // Keep timers only while something is pending, so the run ends.
+            if matches!(ev, Ev::Timer) && self.now > 30_000_000 {
+                continue;
+            }
+            self.now = self.now.max(t);
+            let now = Instant::from_micros(self.now);
+            match ev {
+                Ev::Submit(op) => {
+                    let request = match &op {
+                        Op::Get(k) => Request::new(["GET", key(*k).as_str()]),
+                        Op::Set(k, v) => {
+                            Request::new(["SET", key(*k).as_str(), v.to_string().as_str()])
+                                .idempotent()
+                        }
+                        Op::Incr(k) => Request::new(["INCR", key(*k).as_str()]),
+                    };
+                    let id = self.core.submit(now, request);
+                    self.submitted.insert(id, (op, self.now));
+                }
+                Ev::ToServer(conn, bytes) => self.server_receive(conn, &bytes),
+                Ev::ToClient(conn, bytes) => {
+                    if self.conns.contains_key(&conn) {
+                        self.core.handle_input(Input::Received {
+                            conn,
+                            bytes: &bytes,
+                            now,
+                        });
+                    }
+                }
+                Ev::ConnectDone(conn, ok) => {
+                    if ok && self.conns.contains_key(&conn) {
+                        self.core.handle_input(Input::Connected { conn, now });
+                    } else {
+                        self.conns.remove(&conn);
+                        self.core.handle_input(Input::ConnectFailed { conn, now });
+                    }
+                }
+                Ev::ClientClosed(conn) => self.core.handle_input(Input::Closed { conn, now }),
+                Ev::Fault(f) => self.fault(f),
+                Ev::Timer => self.core.handle_input(Input::Timeout { now }),
+            }
+            self.drain();
+            self.max_in_core = self.max_in_core.max(self.core.requests_in_core());
+            if self.replies.len() == self.submitted.len() && self.now > 3_500_000 {
+                break;
+            }
+        }
+        self.check()
+    }
+
+    fn drain(&mut self) {
+        loop {
+            match self.core.poll_output() {
+                Output::Connect { conn, endpoint, .. } => {
+                    let Some(node) = self
+                        .nodes
+                        .iter()
+                        .position(|n| n.port == endpoint.port && endpoint.host == "127.0.0.1")
+                    else {
+                        panic!("connect to {endpoint}: not a node of the cluster");
+                    };
+                    let n = &self.nodes[node];
+                    let ok = n.up && n.refuse_until <= self.now;
+                    if ok {
+                        self.conns.insert(
+                            conn,
+                            SConn {
+                                node,
+                                inbuf: BytesMut::new(),
+                                decoder: Decoder::new(),
+                                asking: false,
+                                stalled: false,
+                                last_delivery: 0,
+                                last_arrival: 0,
+                            },
+                        );
+                    }
+                    let t = self.now + 200 + self.rng.below(800);
+                    self.at(t, Ev::ConnectDone(conn, ok));
+                }
+                Output::Transmit { conn, bytes } => {
+                    let Some(c) = self.conns.get_mut(&conn) else {
+                        continue;
+                    };
+                    let t = (self.now + 100 + self.rng.below(500)).max(c.last_arrival);
+                    c.last_arrival = t;
+                    self.at(t, Ev::ToServer(conn, bytes.to_vec()));
+                }
+                Output::Close { conn } => {
+                    self.conns.remove(&conn);
+                }
+                Output::Reply { id, result } => {
+                    if self.replies.insert(id, (result, self.now)).is_some() {
+                        panic!("second reply for {id}");
+                    }
+                }
+                Output::Event(_) => {}
+                Output::Timeout(t) => {
+                    let t = t.as_micros().max(self.now);
+                    self.at(t, Ev::Timer);
+                    return;
+                }
+                Output::Idle => return,
+                other => panic!("unexpected {other:?}"),
+            }
+        }
+    }
+
+    fn close_conn(&mut self, conn: ConnId) {
+        if self.conns.remove(&conn).is_some() {
+            let t = self.now + 1 + self.rng.below(300);
+            self.at(t, Ev::ClientClosed(conn));
+        }
+    }
+
+    fn fault(&mut self, f: Fault) {
+        match f {
+            Fault::Drop => {
+                let mut conns: Vec<ConnId> = self.conns.keys().copied().collect();
+                conns.sort();
+                if let Some(&c) = conns.get(self.rng.below(conns.len() as u64) as usize) {
+                    self.close_conn(c);
+                }
+            }
+            Fault::Stall => {
+                let mut conns: Vec<ConnId> = self.conns.keys().copied().collect();
+                conns.sort();
+                if let Some(&c) = conns.get(self.rng.below(conns.len() as u64) as usize) {
+                    self.conns.get_mut(&c).unwrap().stalled = true;
+                }
+            }
+            Fault::Refuse { node, ms } => self.nodes[node].refuse_until = self.now + ms * 1000,
+            Fault::Crash { shard, promote_ms } => {
+                let (primary, replica) = self.shards[shard];
+                if replica.is_none() || !self.nodes[primary].up {
+                    return;
+                }
+                self.nodes[primary].up = false;
+                let victims: Vec<ConnId> = self
+                    .conns
+                    .iter()
+                    .filter(|(_, c)| c.node == primary)
+                    .map(|(id, _)| *id)
+                    .collect();
+                for c in victims {
+                    self.close_conn(c);
+                }
+                let t = self.now + promote_ms * 1000;
+                self.at(t, Ev::Fault(Fault::Promote { shard }));
+            }
+            Fault::Promote { shard } => {
+                let (primary, replica) = self.shards[shard];
+                let Some(replica) = replica else { return };
+                self.shards[shard] = (replica, Some(primary));
+                // The old primary comes back later, as a replica.
+                self.nodes[primary].up = true;
+            }
+            Fault::Migrate { slot, to } => {
+                let from = self.owner[usize::from(slot)];
+                if from == to || self.migration.is_some() {
+                    return;
+                }
+                self.migration = Some(Migration {
+                    slot,
+                    from,
+                    to,
+                    moved: HashSet::new(),
+                });
+                let t = self.now + 50_000 + self.rng.below(300_000);
+                self.at(t, Ev::Fault(Fault::MigrateStep));
+            }
+            Fault::MigrateStep => {
+                let Some(m) = self.migration.as_mut() else {
+                    return;
+                };
+                let slot = m.slot;
+                let next = self
+                    .data
+                    .keys()
+                    .filter(|k| key_slot(k.as_bytes()).get() == slot && !m.moved.contains(*k))
+                    .min()
+                    .cloned();
+                match next {
+                    Some(k) => {
+                        m.moved.insert(k);
+                        let t = self.now + 20_000 + self.rng.below(200_000);
+                        self.at(t, Ev::Fault(Fault::MigrateStep));
+                    }
+                    None => {
+                        let t = self.now + 10_000;
+                        self.at(t, Ev::Fault(Fault::MigrateEnd));
+                    }
+                }
+            }
+            Fault::MigrateEnd => {
+                if let Some(m) = self.migration.take() {
+                    self.owner[usize::from(m.slot)] = m.to;
+                }
+            }
+        }
+    }
+
+    fn server_receive(&mut self, conn: ConnId, bytes: &[u8]) {
+        let Some(c) = self.conns.get_mut(&conn) else {
+            return;
+        };
+        if !self.nodes[c.node].up {
+            return;
+        }
+        c.inbuf.extend_from_slice(bytes);
+        let mut replies = Vec::new();
+        loop {
+            let c = self.conns.get_mut(&conn).unwrap();
+            let frame = match c.decoder.decode(&mut c.inbuf) {
+                Ok(Some(f)) => f,
+                Ok(None) => break,
+                Err(e) => panic!("client sent bad RESP: {e}"),
+            };
+            let args: Vec<Vec<u8>> = frame
+                .as_items()
+                .unwrap()
+                .iter()
+                .map(|a| a.as_bytes().unwrap().to_vec())
+                .collect();
+            let reply = self.execute(conn, &args);
+            replies.push(reply);
+        }
+        let c = self.conns.get_mut(&conn).unwrap();
+        if c.stalled || replies.is_empty() {
+            return;
+        }
+        let mut out = Vec::new();
+        for r in replies {
+            out.extend_from_slice(&r);
+        }
+        // Deliver in random chunks, in order.
+        let mut start = 0;
+        while start < out.len() {
+            let len = 1 + self.rng.below((out.len() - start) as u64) as usize;
+            let c = self.conns.get_mut(&conn).unwrap();
+            let t = (self.now + 100 + self.rng.below(400)).max(c.last_delivery);
+            c.last_delivery = t;
+            self.at(t, Ev::ToClient(conn, out[start..start + len].to_vec()));
+            start += len;
+        }
+    }
+
+    fn shards_reply(&self) -> Vec<u8> {
+        let bulk = |s: &str| Frame::BulkString(s.to_owned().into_bytes().into());
+        let node = |i: usize, role: &str| {
+            Frame::Array(vec![
+                bulk("id"),
+                bulk(&format!("{:0>40}", i)),
+                bulk("port"),
+                Frame::Integer(self.nodes[i].port.into()),
+                bulk("ip"),
+                bulk("127.0.0.1"),
+                bulk("role"),
+                bulk(role),
+                bulk("health"),
+                bulk(if self.nodes[i].up { "online" } else { "failed" }),
+            ])
+        };
+        let shards = self.shards.iter().enumerate().map(|(s, &(p, r))| {
+            let mut slots = Vec::new();
+            let mut slot = 0usize;
+            while slot < 16384 {
+                if self.owner[slot] == s {
+                    let start = slot;
+                    while slot + 1 < 16384 && self.owner[slot + 1] == s {
+                        slot += 1;
+                    }
+                    slots.push(Frame::Integer(start as i64));
+                    slots.push(Frame::Integer(slot as i64));
+                }
+                slot += 1;
+            }
+            let mut nodes = vec![node(p, "master")];
+            nodes.extend(r.map(|r| node(r, "replica")));
+            Frame::Array(vec![
+                bulk("slots"),
+                Frame::Array(slots),
+                bulk("nodes"),
+                Frame::Array(nodes),
+            ])
+        });
+        let mut out = BytesMut::new();
+        Frame::Array(shards.collect()).encode(&mut out);
+        out.to_vec()
+    }
+
+    fn execute(&mut self, conn: ConnId, args: &[Vec<u8>]) -> Vec<u8> {
+        let c = self.conns.get_mut(&conn).unwrap();
+        let node = c.node;
+        let asking = std::mem::take(&mut c.asking);
+        let name = String::from_utf8_lossy(&args[0]).to_ascii_uppercase();
+        match name.as_str() {
+            "HELLO" => return b"%1\r\n$6\r\nserver\r\n$5\r\nredis\r\n".to_vec(),
+            "READONLY" => return b"+OK\r\n".to_vec(),
+            "ASKING" => {
+                self.conns.get_mut(&conn).unwrap().asking = true;
+                return b"+OK\r\n".to_vec();
+            }
+            "CLUSTER" => return self.shards_reply(),
+            _ => {}
+        }
+        let k = String::from_utf8_lossy(&args[1]).into_owned();
+        let slot = key_slot(k.as_bytes()).get();
+        let my_shard = self.shards.iter().position(|&(p, _)| p == node);
+        let owner = self.owner[usize::from(slot)];
+        let moved = || {
+            format!(
+                "-MOVED {slot} 127.0.0.1:{}\r\n",
+                self.nodes[self.shards[owner].0].port
+            )
+            .into_bytes()
+        };
+        let Some(me) = my_shard else { return moved() };
+        let serve = if me == owner {
+            match &self.migration {
+                Some(m)
+                    if m.slot == slot
+                        && m.from == me
+                        && (m.moved.contains(&k) || !self.data.contains_key(&k)) =>
+                {
+                    return format!(
+                        "-ASK {slot} 127.0.0.1:{}\r\n",
+                        self.nodes[self.shards[m.to].0].port
+                    )
+                    .into_bytes();
+                }
+                _ => true,
+            }
+        } else {
+            matches!(&self.migration, Some(m) if m.slot == slot && m.to == me && asking)
+        };
+        if !serve {
+            return moved();
+        }
+        if let Some(m) = self.migration.as_mut()
+            && m.slot == slot
+            && m.to == me
+        {
+            m.moved.insert(k.clone());
+        }
+        match name.as_str() {
+            "GET" => match self.data.get(&k) {
+                Some(v) => {
+                    format!("${}\r\n{}\r\n", v.len(), String::from_utf8_lossy(v)).into_bytes()
+                }
+                None => b"$-1\r\n".to_vec(),
+            },
+            "SET" => {
+                self.data.insert(k, args[2].clone());
+                b"+OK\r\n".to_vec()
+            }
+            "INCR" => {
+                let v = self
+                    .data
+                    .get(&k)
+                    .map_or(Some(0), |v| String::from_utf8_lossy(v).parse::<i64>().ok());
+                match v {
+                    Some(v) => {
+                        *self.executed_incr.entry(k.clone()).or_default() += 1;
+                        self.data.insert(k, (v + 1).to_string().into_bytes());
+                        format!(":{}\r\n", v + 1).into_bytes()
+                    }
+                    None => b"-ERR value is not an integer or out of range\r\n".to_vec(),
+                }
+            }
+            _ => b"-ERR unknown command\r\n".to_vec(),
+        }
+    }
+
+    fn check(&self) -> Result<(), String> {
+        // Every request answered exactly once (duplicates panic in `drain`).
+        for id in self.submitted.keys() {
+            if !self.replies.contains_key(id) {
+                return Err(format!("{id} never answered"));
+            }
+        }
+        // No request outlives its deadline (+1 ms of slack for a timer tick).
+        for (id, (_, submitted_at)) in &self.submitted {
+            let answered_at = self.replies[id].1;
+            if answered_at > submitted_at + TIMEOUT_MS * 1000 + 1000 {
+                return Err(format!(
+                    "{id} answered {}us after submit",
+                    answered_at - submitted_at
+                ));
+            }
+        }
+        // INCR: acknowledged ones executed; never more executions than acknowledged + ambiguous.
+        let mut acked: BTreeMap<String, u64> = BTreeMap::new();
+        let mut ambiguous: BTreeMap<String, u64> = BTreeMap::new();
+        let mut seen_values: HashSet<(String, i64)> = HashSet::new();
+        for (id, (op, _)) in &self.submitted {
+            let Op::Incr(k) = op else { continue };
+            let k = key(*k);
+            match &self.replies[id].0 {
+                Ok(Frame::Integer(v)) => {
+                    *acked.entry(k.clone()).or_default() += 1;
+                    if !seen_values.insert((k.clone(), *v)) {
+                        return Err(format!("INCR {k} returned {v} twice"));
+                    }
+                }
+                Ok(other) if other.is_error() => {
+                    // A SET made the value non-numeric? Not possible: SET writes numbers.
+                    return Err(format!("INCR {k}: error reply {other:?}"));
+                }
+                Ok(other) => return Err(format!("INCR {k}: {other:?}")),
+                Err(_) => *ambiguous.entry(k).or_default() += 1,
+            }
+        }
+        for (k, &n) in &acked {
+            let e = self.executed_incr.get(k).copied().unwrap_or(0);
+            let m = ambiguous.get(k).copied().unwrap_or(0);
+            if e < n || e > n + m {
+                return Err(format!(
+                    "INCR {k}: executed {e}, acknowledged {n}, ambiguous {m}"
+                ));
+            }
+        }
+        // Read-only and idempotent requests never fail with ConnectionLost.
+        for (id, (op, _)) in &self.submitted {
+            if !matches!(op, Op::Incr(_))
+                && let Err(RequestError::ConnectionLost { .. }) = &self.replies[id].0
+            {
+                return Err(format!(
+                    "{id} {op:?}: ConnectionLost for a retryable request"
+                ));
+            }
+        }
+        // Memory: the core holds no more requests than were outstanding, plus late replies.
+        if self.max_in_core > self.submitted.len() + 16 {
+            return Err(format!("{} requests in core", self.max_in_core));
+        }
+        Ok(())
+    }
+}
+
+fn run_seed(seed: u64) -> Result<(), String> {
+    let mut sim = Sim::new(seed);
+    let schedule = sim.schedule.join("\n");
+    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| sim.run())) {
+        Ok(Ok(())) => Ok(()),
+        Ok(Err(e)) => Err(format!("seed {seed}: {e}\nschedule:\n{schedule}")),
+        Err(_) => Err(format!("seed {seed}: panicked\nschedule:\n{schedule}")),
+    }
+}
+
+#[test]
+fn seeded_fault_schedules() {
+    if let Ok(seed) = std::env::var("SIM_SEED") {
+        let seed: u64 = seed.parse().expect("SIM_SEED is a number");
+        let mut sim = Sim::new(seed);
+        eprintln!("seed {seed} schedule:\n{}", sim.schedule.join("\n"));
+        if let Err(e) = sim.run() {
+            panic!("seed {seed}: {e}");
+        }
+        return;
+    }
+    let n: u64 = std::env::var("SIM_SEEDS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(1000);
+    let mut stats = (0usize, 0usize);
+    for seed in 0..n {
+        if let Err(e) = run_seed(seed) {
+            panic!("{e}\nrerun with SIM_SEED={seed}");
+        }
+        stats.0 += 1;
+    }
+    stats.1 = n as usize;
+    eprintln!("{} seeds passed", stats.0);
+}
