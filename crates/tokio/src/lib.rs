@@ -1,0 +1,2 @@
+//! placeholder (issue 6)
+#![forbid(unsafe_code)]
