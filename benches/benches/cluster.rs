@@ -57,15 +57,13 @@ fn ready() -> (Cluster, ConnId) {
                 conn = Some(c);
                 core.handle_input(Input::Connected { conn: c, now });
             }
-            Output::Transmit { conn: c, .. } => {
-                if !feed.is_empty() {
-                    let bytes = feed.remove(0);
-                    core.handle_input(Input::Received {
-                        conn: c,
-                        bytes,
-                        now,
-                    });
-                }
+            Output::Transmit { conn: c, .. } if !feed.is_empty() => {
+                let bytes = feed.remove(0);
+                core.handle_input(Input::Received {
+                    conn: c,
+                    bytes,
+                    now,
+                });
             }
             Output::Timeout(_) | Output::Idle if feed.is_empty() => break,
             _ => {}

@@ -12,6 +12,9 @@ use slotwise_benches::resp_inputs::{self, Input};
 
 const CHUNK: usize = 4096;
 
+/// A decoder under test: decodes every frame of an input fed in pieces of the given size.
+type Decode = fn(&Input, usize) -> usize;
+
 /// Decodes every frame of `input` with slotwise, fed whole or in `chunk`-byte pieces.
 fn slotwise(input: &Input, chunk: usize) -> usize {
     let mut decoder = slotwise_resp::Decoder::new();
@@ -87,7 +90,7 @@ fn bench(c: &mut Criterion) {
         for (mode, chunk) in [("whole", usize::MAX), ("chunked_4KiB", CHUNK)] {
             let mut group = c.benchmark_group(format!("resp/{}/{mode}", input.name));
             group.throughput(Throughput::Bytes(input.bytes.len() as u64));
-            let decoders: [(&str, fn(&Input, usize) -> usize); 3] = [
+            let decoders: [(&str, Decode); 3] = [
                 ("slotwise", slotwise),
                 ("redis-protocol", redis_protocol),
                 ("redis-rs", redis_rs),
