@@ -19,7 +19,9 @@ const TARGETS: &[(&str, Target)] = &[
 const MUTATIONS: usize = 3000;
 
 fn seeds(target: &str) -> Vec<Vec<u8>> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("corpus").join(target);
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("corpus")
+        .join(target);
     let mut seeds: Vec<Vec<u8>> = std::fs::read_dir(&dir)
         .into_iter()
         .flatten()

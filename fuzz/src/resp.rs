@@ -2,7 +2,7 @@
 
 use arbitrary::{Arbitrary, Unstructured};
 use bytes::{Bytes, BytesMut};
-use slotwise_resp::{decode_complete, DecodeError, Decoder, Frame, Limits};
+use slotwise_resp::{DecodeError, Decoder, Frame, Limits, decode_complete};
 
 /// Small limits, so that the fuzzer reaches every limit check with short inputs.
 fn limits() -> Limits {
@@ -39,8 +39,14 @@ pub fn decode(data: &[u8]) {
     let (frames, error) = decode_all(data, data.len());
     let chunk = data.first().map_or(1, |b| usize::from(b % 16) + 1);
     let (chunked_frames, chunked_error) = decode_all(data, chunk);
-    assert_eq!(frames, chunked_frames, "chunked decoding (by {chunk}) gave other frames");
-    assert_eq!(error, chunked_error, "chunked decoding (by {chunk}) gave another error");
+    assert_eq!(
+        frames, chunked_frames,
+        "chunked decoding (by {chunk}) gave other frames"
+    );
+    assert_eq!(
+        error, chunked_error,
+        "chunked decoding (by {chunk}) gave another error"
+    );
     for frame in &frames {
         check_roundtrip(frame);
     }
@@ -49,16 +55,23 @@ pub fn decode(data: &[u8]) {
 /// Arbitrary frames: encoding then decoding (whole and split at a chosen byte) gives the frame back.
 pub fn roundtrip(data: &[u8]) {
     let mut u = Unstructured::new(data);
-    let Ok(frame) = Frame::arbitrary(&mut u) else { return };
+    let Ok(frame) = Frame::arbitrary(&mut u) else {
+        return;
+    };
     let bytes = check_roundtrip(&frame);
     let split = u.arbitrary::<usize>().unwrap_or(0) % (bytes.len() + 1);
     let mut decoder = Decoder::new();
     let mut buf = BytesMut::from(&bytes[..split]);
-    let early = decoder.decode(&mut buf).expect("a prefix of a valid frame is not an error");
+    let early = decoder
+        .decode(&mut buf)
+        .expect("a prefix of a valid frame is not an error");
     buf.extend_from_slice(&bytes[split..]);
     let decoded = match early {
         Some(f) => f,
-        None => decoder.decode(&mut buf).expect("valid frame").expect("complete frame"),
+        None => decoder
+            .decode(&mut buf)
+            .expect("valid frame")
+            .expect("complete frame"),
     };
     assert_eq!(decoded, frame);
     assert!(buf.is_empty());
@@ -66,7 +79,11 @@ pub fn roundtrip(data: &[u8]) {
 
 fn check_roundtrip(frame: &Frame) -> Bytes {
     let bytes = frame.to_bytes();
-    assert_eq!(bytes.len(), frame.encoded_len(), "encoded_len disagrees with encode for {frame:?}");
+    assert_eq!(
+        bytes.len(),
+        frame.encoded_len(),
+        "encoded_len disagrees with encode for {frame:?}"
+    );
     let (again, len) = decode_complete(&bytes, &Limits::DEFAULT)
         .expect("an encoded frame decodes")
         .expect("an encoded frame is complete");

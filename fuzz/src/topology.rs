@@ -51,7 +51,10 @@ fn check(topology: &Topology) {
     assert!(diff(topology, topology).is_empty());
     let views = [topology.clone()];
     // A view always belongs to the cluster it describes.
-    assert_eq!(select_view(&views, Some(topology)).map(|s| s.chosen), Some(0));
+    assert_eq!(
+        select_view(&views, Some(topology)).map(|s| s.chosen),
+        Some(0)
+    );
     let _ = topology.to_string();
 }
 
