@@ -1,2 +1,199 @@
-//! placeholder (issue 6)
+//! # slotwise-blocking
+//!
+//! A Redis Cluster client for synchronous code: the slotwise core driven by a driver thread over
+//! `std::net` sockets, with rustls for TLS. No async runtime.
+//!
+//! This crate only opens connections; routing, redirects, retries, deadlines and topology refresh
+//! happen in the sans-IO core (`slotwise-cluster`), and the handle, configuration and conversions
+//! come from `slotwise-client`.
+//!
+//! - [`Client::connect`] with a [`ClientConfig`]: one seed is enough; it returns once the
+//!   cluster's topology is known.
+//! - [`Client::cmd`], [`Client::send`] (a [`Request`] with its own deadline and `idempotent` flag),
+//!   [`Client::query`] (a [`FromFrame`] type), typed helpers ([`Client::get`], [`Client::set`],
+//!   [`Client::incr`] …), [`Client::submit`] to pipeline, [`Client::shutdown`].
+//! - `Client` is `Clone + Send + Sync`: share it between threads; all of them are multiplexed over
+//!   one connection per node.
+//!
+//! ## Threads
+//!
+//! One driver thread per client (it owns the core), and per connection one thread that connects
+//! and reads and one that writes. Calls park the calling thread until the outcome arrives; do not
+//! call them from inside an async task (use `slotwise-tokio` or `slotwise-async-std` there).
 #![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+mod conn;
+mod driver;
+
+use std::time::Duration;
+
+use futures_lite::future::block_on;
+use slotwise_client::Driver;
+use slotwise_client::bytes::Bytes;
+use slotwise_client::futures_channel::mpsc;
+use slotwise_client::resp::Arg;
+
+pub use slotwise_client::{
+    Auth, ClientConfig, Credentials, CredentialsProvider, Endpoint, Error, Frame, FromFrame,
+    Handle, Pending, ReadFrom, Request, RequestError, Result, ServerError, TlsOptions, commands,
+};
+
+/// A Redis Cluster client for synchronous code.
+///
+/// ```no_run
+/// use slotwise_blocking::{Client, ClientConfig, Request};
+/// use std::time::Duration;
+///
+/// let client = Client::connect(ClientConfig::new(["localhost:7000"])?)?;
+/// client.set("user:1", "ada")?;
+/// let name: Option<String> = client.query(["GET", "user:1"])?;
+/// let visits = client.incr("visits")?;
+/// // A request with its own deadline, safe to retry if its connection dies:
+/// client.send(Request::new(["SET", "k", "v"]).idempotent().timeout(Duration::from_secs(2)))?;
+/// // Pipelining: submit several, then wait for each.
+/// let pending: Vec<_> = (0..10).map(|i| client.submit(Request::new(["INCR", "n"]))).collect();
+/// for p in pending { p.wait()?; }
+/// client.shutdown();
+/// # let _ = (name, visits);
+/// # Ok::<(), slotwise_blocking::Error>(())
+/// ```
+#[derive(Clone, Debug)]
+pub struct Client {
+    handle: Handle,
+}
+
+impl Client {
+    /// Starts a client (its driver thread) and waits until the cluster's topology is known. Fails
+    /// with [`Error::Request`]`(`[`RequestError::Auth`]`)` if the credentials are refused,
+    /// [`Error::Connect`] if no seed gave a topology within [`ClientConfig::connect_wait`],
+    /// [`Error::Tls`] for unusable TLS files.
+    pub fn connect(config: ClientConfig) -> Result<Client> {
+        let (tx, rx) = mpsc::unbounded();
+        let (driver, ready) = Driver::new(&config, tx.clone())?;
+        let handle = Handle::new(tx);
+        std::thread::Builder::new()
+            .name("slotwise-driver".into())
+            .spawn(move || driver::run(driver, rx))
+            .map_err(|source| Error::Io {
+                context: "starting the driver thread".into(),
+                source,
+            })?;
+        match block_on(ready) {
+            Ok(Ok(())) => Ok(Client { handle }),
+            Ok(Err(e)) => Err(e),
+            Err(_) => Err(Error::Closed),
+        }
+    }
+
+    /// The runtime-independent handle (its futures may also be awaited from async code).
+    #[must_use]
+    pub fn handle(&self) -> &Handle {
+        &self.handle
+    }
+
+    /// Submits `request` and returns at once; [`Pending::wait`] gives the outcome. Submitting
+    /// several before waiting pipelines them.
+    pub fn submit(&self, request: Request) -> Pending {
+        self.handle.submit(request)
+    }
+
+    /// Runs `request` (with its own `idempotent` flag and deadline) and returns the reply.
+    pub fn send(&self, request: Request) -> Result<Frame> {
+        self.handle.submit(request).wait()
+    }
+
+    /// Runs `request` and converts the reply.
+    pub fn send_as<T: FromFrame>(&self, request: Request) -> Result<T> {
+        block_on(self.handle.send_as(request))
+    }
+
+    /// Runs a command given as its arguments, name first: `["SET", "k", "v"]`.
+    pub fn cmd<I>(&self, args: I) -> Result<Frame>
+    where
+        I: IntoIterator,
+        I::IntoIter: ExactSizeIterator + Clone,
+        I::Item: Arg,
+    {
+        self.send(Request::new(args))
+    }
+
+    /// Runs a command given as its arguments and converts the reply.
+    pub fn query<T, I>(&self, args: I) -> Result<T>
+    where
+        T: FromFrame,
+        I: IntoIterator,
+        I::IntoIter: ExactSizeIterator + Clone,
+        I::Item: Arg,
+    {
+        self.send_as(Request::new(args))
+    }
+
+    /// `GET key`: the value, or `None`.
+    pub fn get(&self, key: impl AsRef<[u8]>) -> Result<Option<Bytes>> {
+        block_on(self.handle.get(key))
+    }
+
+    /// `SET key value` (idempotent).
+    pub fn set(&self, key: impl AsRef<[u8]>, value: impl AsRef<[u8]>) -> Result<()> {
+        block_on(self.handle.set(key, value))
+    }
+
+    /// `SET key value PX ttl` (idempotent).
+    pub fn set_ex(
+        &self,
+        key: impl AsRef<[u8]>,
+        value: impl AsRef<[u8]>,
+        ttl: Duration,
+    ) -> Result<()> {
+        block_on(self.handle.set_ex(key, value, ttl))
+    }
+
+    /// `DEL key` (idempotent): whether it removed the key.
+    pub fn del(&self, key: impl AsRef<[u8]>) -> Result<bool> {
+        block_on(self.handle.del(key))
+    }
+
+    /// `EXISTS key`.
+    pub fn exists(&self, key: impl AsRef<[u8]>) -> Result<bool> {
+        block_on(self.handle.exists(key))
+    }
+
+    /// `INCR key` (not idempotent): the new value.
+    pub fn incr(&self, key: impl AsRef<[u8]>) -> Result<i64> {
+        block_on(self.handle.incr(key))
+    }
+
+    /// `INCRBY key by` (not idempotent): the new value.
+    pub fn incr_by(&self, key: impl AsRef<[u8]>, by: i64) -> Result<i64> {
+        block_on(self.handle.incr_by(key, by))
+    }
+
+    /// `PEXPIRE key ttl` (idempotent): whether the key exists (and now expires).
+    pub fn expire(&self, key: impl AsRef<[u8]>, ttl: Duration) -> Result<bool> {
+        block_on(self.handle.expire(key, ttl))
+    }
+
+    /// `PTTL key`: the time to live, or `None` if the key has no expiry or does not exist.
+    pub fn ttl(&self, key: impl AsRef<[u8]>) -> Result<Option<Duration>> {
+        block_on(self.handle.ttl(key))
+    }
+
+    /// True once the client is shut down.
+    #[must_use]
+    pub fn is_closed(&self) -> bool {
+        self.handle.is_closed()
+    }
+
+    /// Stops the client: the driver stops, connections close, pending requests and later calls
+    /// (through any clone) end with [`Error::Closed`]. Returns once the driver has stopped.
+    pub fn shutdown(&self) {
+        block_on(self.handle.shutdown());
+    }
+}
+
+impl From<Client> for Handle {
+    fn from(c: Client) -> Handle {
+        c.handle
+    }
+}

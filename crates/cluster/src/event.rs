@@ -1,6 +1,7 @@
 //! [`Event`]: what happened inside the core that an application may want to log or count.
 
 use alloc::boxed::Box;
+use alloc::string::String;
 use core::fmt;
 
 use slotwise_topology::{Endpoint, TopologyDiff};
@@ -92,5 +93,15 @@ pub enum Event {
     Resp2Fallback {
         /// The node.
         endpoint: Endpoint,
+    },
+    /// The node refused the handshake's `HELLO … AUTH` or `AUTH` (wrong password, disabled user).
+    /// Requests waiting for that node end with [`RequestError::Auth`](crate::RequestError::Auth);
+    /// this event also tells an adapter that is still bootstrapping (no topology yet, so no request
+    /// is queued on the node) why discovery cannot succeed.
+    AuthFailed {
+        /// The node.
+        endpoint: Endpoint,
+        /// The server's error line (it never contains the password).
+        message: String,
     },
 }

@@ -274,6 +274,10 @@ impl Cluster {
             if let Some(n) = self.node_mut(node) {
                 n.queued = 0;
             }
+            self.event(Event::AuthFailed {
+                endpoint: endpoint.clone(),
+                message: message.clone(),
+            });
         }
         if failed {
             let delay = self

@@ -1,0 +1,236 @@
+//! [`Handle`]: the application's side of a running client — cheap to clone, `Send + Sync`, and the
+//! same for every runtime (its futures need no reactor).
+
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+use bytes::Bytes;
+use futures_channel::oneshot;
+use slotwise_cluster::{Frame, Request, RequestError};
+use slotwise_resp::Arg;
+
+use crate::driver::{Inbox, Msg};
+use crate::{Error, FromFrame, ServerError, commands};
+
+struct Shared {
+    inbox: Inbox,
+}
+
+impl Drop for Shared {
+    /// The last handle is gone: nobody can submit any more, so the driver stops.
+    fn drop(&mut self) {
+        let _ = self.inbox.unbounded_send(Msg::Shutdown { done: None });
+    }
+}
+
+/// A handle on a running client: submits requests to the driver and awaits their outcomes.
+///
+/// Cloning is cheap (an `Arc`); every clone talks to the same driver, so any number of tasks or
+/// threads share one connection per node. When the last clone is dropped the driver stops, as with
+/// [`Handle::shutdown`].
+///
+/// The futures it returns are runtime-independent (a oneshot channel), so the tokio and
+/// async-std/smol adapters expose this same API, and the blocking adapter wraps it.
+///
+/// Every method ends with exactly one outcome: the reply, or an [`Error`] — a Redis error reply is
+/// [`Error::Redis`], a client-side failure is [`Error::Request`] (timeout, cluster down,
+/// [`RequestError::ConnectionLost`] `{ maybe_applied }` …), and a stopped client is
+/// [`Error::Closed`].
+///
+/// # Extending
+///
+/// Later features fit on the same handle: a pipeline is several [`Handle::submit`] calls whose
+/// [`Pending`] futures are awaited together (the core already coalesces everything submitted in
+/// one drain into one write per node); cross-slot `MGET`/`MSET` and fan-out become requests the
+/// core splits and joins (one [`Msg::Submit`], one reply); pub/sub becomes a new message carrying
+/// a stream sender, fed from the RESP3 push frames the core sets aside.
+#[derive(Clone)]
+pub struct Handle {
+    shared: Arc<Shared>,
+}
+
+impl std::fmt::Debug for Handle {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Handle")
+            .field("closed", &self.is_closed())
+            .finish()
+    }
+}
+
+/// The outcome of a submitted request, as a future. Dropping it does not cancel the request (it
+/// runs to its outcome; the outcome is discarded).
+#[derive(Debug)]
+#[must_use = "a pending request does nothing useful unless awaited"]
+pub struct Pending {
+    rx: Option<oneshot::Receiver<Result<Frame, RequestError>>>,
+}
+
+impl Pending {
+    /// Blocks the calling thread until the outcome is there (for synchronous code; in async code,
+    /// `.await` it instead).
+    pub fn wait(self) -> Result<Frame, Error> {
+        futures_lite::future::block_on(self)
+    }
+}
+
+impl Future for Pending {
+    type Output = Result<Frame, Error>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let Some(rx) = self.rx.as_mut() else {
+            return Poll::Ready(Err(Error::Closed));
+        };
+        match Pin::new(rx).poll(cx) {
+            Poll::Pending => Poll::Pending,
+            Poll::Ready(outcome) => {
+                self.rx = None;
+                Poll::Ready(match outcome {
+                    Err(oneshot::Canceled) => Err(Error::Closed),
+                    Ok(Err(e)) => Err(Error::Request(e)),
+                    Ok(Ok(frame)) => reply(frame),
+                })
+            }
+        }
+    }
+}
+
+/// A top-level error reply becomes [`Error::Redis`].
+fn reply(frame: Frame) -> Result<Frame, Error> {
+    match frame {
+        Frame::SimpleError(line) | Frame::BulkError(line) => {
+            Err(Error::Redis(ServerError::from_bytes(&line)))
+        }
+        Frame::Attributed(a) if a.frame.is_error() => reply(a.frame),
+        frame => Ok(frame),
+    }
+}
+
+impl Handle {
+    /// A handle that submits to `inbox` (the adapter made the driver that reads it).
+    #[must_use]
+    pub fn new(inbox: Inbox) -> Handle {
+        Handle {
+            shared: Arc::new(Shared { inbox }),
+        }
+    }
+
+    /// True once the driver has stopped.
+    #[must_use]
+    pub fn is_closed(&self) -> bool {
+        self.shared.inbox.is_closed()
+    }
+
+    /// Submits `request` now and returns its outcome as a future (which needs no runtime).
+    /// Submitting several before awaiting any pipelines them.
+    pub fn submit(&self, request: Request) -> Pending {
+        let (reply, rx) = oneshot::channel();
+        let rx = self
+            .shared
+            .inbox
+            .unbounded_send(Msg::Submit { request, reply })
+            .ok()
+            .map(|()| rx);
+        Pending { rx }
+    }
+
+    /// Runs `request` (with its own `idempotent` flag and deadline) and returns the reply.
+    pub async fn send(&self, request: Request) -> Result<Frame, Error> {
+        self.submit(request).await
+    }
+
+    /// Runs `request` and converts the reply.
+    pub async fn send_as<T: FromFrame>(&self, request: Request) -> Result<T, Error> {
+        Ok(T::from_frame(self.submit(request).await?)?)
+    }
+
+    /// Runs a command given as its arguments, name first: `["SET", "k", "v"]`. Not idempotent, with
+    /// the default deadline; use [`Handle::send`] with a [`Request`] to change either.
+    pub async fn cmd<I>(&self, args: I) -> Result<Frame, Error>
+    where
+        I: IntoIterator,
+        I::IntoIter: ExactSizeIterator + Clone,
+        I::Item: Arg,
+    {
+        self.submit(Request::new(args)).await
+    }
+
+    /// Runs a command given as its arguments and converts the reply.
+    pub async fn query<T, I>(&self, args: I) -> Result<T, Error>
+    where
+        T: FromFrame,
+        I: IntoIterator,
+        I::IntoIter: ExactSizeIterator + Clone,
+        I::Item: Arg,
+    {
+        self.send_as(Request::new(args)).await
+    }
+
+    /// `GET key`: the value, or `None`.
+    pub async fn get(&self, key: impl AsRef<[u8]>) -> Result<Option<Bytes>, Error> {
+        self.send_as(commands::get(key)).await
+    }
+
+    /// `SET key value` (idempotent).
+    pub async fn set(&self, key: impl AsRef<[u8]>, value: impl AsRef<[u8]>) -> Result<(), Error> {
+        self.send_as(commands::set(key, value)).await
+    }
+
+    /// `SET key value PX ttl` (idempotent).
+    pub async fn set_ex(
+        &self,
+        key: impl AsRef<[u8]>,
+        value: impl AsRef<[u8]>,
+        ttl: Duration,
+    ) -> Result<(), Error> {
+        self.send_as(commands::set_ex(key, value, ttl)).await
+    }
+
+    /// `DEL key` (idempotent): whether it removed the key.
+    pub async fn del(&self, key: impl AsRef<[u8]>) -> Result<bool, Error> {
+        self.send_as(commands::del(key)).await
+    }
+
+    /// `EXISTS key`.
+    pub async fn exists(&self, key: impl AsRef<[u8]>) -> Result<bool, Error> {
+        self.send_as(commands::exists(key)).await
+    }
+
+    /// `INCR key` (not idempotent): the new value.
+    pub async fn incr(&self, key: impl AsRef<[u8]>) -> Result<i64, Error> {
+        self.send_as(commands::incr(key)).await
+    }
+
+    /// `INCRBY key by` (not idempotent): the new value.
+    pub async fn incr_by(&self, key: impl AsRef<[u8]>, by: i64) -> Result<i64, Error> {
+        self.send_as(commands::incr_by(key, by)).await
+    }
+
+    /// `PEXPIRE key ttl` (idempotent): whether the key exists (and now expires).
+    pub async fn expire(&self, key: impl AsRef<[u8]>, ttl: Duration) -> Result<bool, Error> {
+        self.send_as(commands::expire(key, ttl)).await
+    }
+
+    /// `PTTL key`: the time to live, or `None` if the key has no expiry or does not exist.
+    pub async fn ttl(&self, key: impl AsRef<[u8]>) -> Result<Option<Duration>, Error> {
+        let ms: i64 = self.send_as(commands::pttl(key)).await?;
+        Ok(u64::try_from(ms).ok().map(Duration::from_millis))
+    }
+
+    /// Stops the client: the driver stops, every connection closes, requests still pending end
+    /// with [`Error::Closed`], and so does anything sent afterwards through any clone. Resolves
+    /// once the driver has stopped.
+    pub async fn shutdown(&self) {
+        let (done, rx) = oneshot::channel();
+        if self
+            .shared
+            .inbox
+            .unbounded_send(Msg::Shutdown { done: Some(done) })
+            .is_ok()
+        {
+            let _ = rx.await;
+        }
+    }
+}

@@ -1,0 +1,325 @@
+//! slotwise-tokio against real `redis-server` clusters: a single hostname seed, keys in every
+//! slot, many concurrent callers, TLS + ACL with announced hostnames (SNI) and mutual TLS, a wrong
+//! password, shutdown.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use slotwise_test_cluster::{Cluster, ClusterOptions};
+
+use slotwise_tokio::{
+    Auth, Client, ClientConfig, CredentialsProvider, Endpoint, Error, Frame, Request, RequestError,
+    TlsOptions,
+};
+
+/// Gives the ACL user's password and counts how often it was asked.
+struct Counting(AtomicUsize);
+
+impl CredentialsProvider for Counting {
+    fn credentials(&self, _endpoint: &Endpoint) -> Option<Auth> {
+        self.0.fetch_add(1, Ordering::Relaxed);
+        Some(Auth {
+            username: Some("app".into()),
+            password: "s3cret".into(),
+        })
+    }
+}
+
+/// One key per slot (16384 keys), found by hashing candidates.
+fn keys_in_every_slot() -> Vec<String> {
+    let mut keys = vec![String::new(); 16384];
+    let mut missing = 16384;
+    let mut i = 0u64;
+    while missing > 0 {
+        let key = format!("k{i}");
+        let slot = usize::from(slotwise_slot::key_slot(key.as_bytes()).get());
+        if keys[slot].is_empty() {
+            keys[slot] = key;
+            missing -= 1;
+        }
+        i += 1;
+    }
+    keys
+}
+
+fn plain_cluster() -> Cluster {
+    Cluster::start(&ClusterOptions {
+        primaries: 3,
+        replicas: 0,
+        ..Default::default()
+    })
+    .expect("cluster starts")
+}
+
+fn seed(cluster: &Cluster) -> String {
+    format!("localhost:{}", cluster.seed().expect("a seed").port())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_slot_through_one_hostname_seed() {
+    let cluster = plain_cluster();
+    let started = Instant::now();
+    let client = Client::connect(ClientConfig::new([seed(&cluster)]).unwrap())
+        .await
+        .expect("connects");
+    let keys = keys_in_every_slot();
+
+    // SET every key (submitted together: one pipeline per node), then GET and INCR them.
+    let sets: Vec<_> = keys
+        .iter()
+        .map(|k| client.submit(slotwise_tokio::commands::set(k, k)))
+        .collect();
+    for s in sets {
+        assert_eq!(s.await.unwrap(), Frame::SimpleString("OK".into()));
+    }
+    for (i, k) in keys.iter().enumerate().step_by(7) {
+        assert_eq!(
+            client.get(k).await.unwrap().as_deref(),
+            Some(k.as_bytes()),
+            "slot {i}"
+        );
+    }
+    let counters: Vec<_> = keys
+        .iter()
+        .map(|k| client.submit(slotwise_tokio::commands::incr(format!("{k}:n"))))
+        .collect();
+    for c in counters {
+        assert_eq!(c.await.unwrap(), Frame::Integer(1));
+    }
+
+    // Typed helpers and conversions.
+    assert!(
+        client
+            .set_ex("ttl", "v", Duration::from_secs(60))
+            .await
+            .is_ok()
+    );
+    let ttl = client.ttl("ttl").await.unwrap().unwrap();
+    assert!(ttl > Duration::from_secs(50));
+    assert_eq!(client.incr_by("by", 5).await.unwrap(), 5);
+    assert!(client.exists("by").await.unwrap());
+    assert!(client.del("by").await.unwrap());
+    assert!(!client.exists("by").await.unwrap());
+    assert!(client.expire("ttl", Duration::from_secs(5)).await.unwrap());
+    let n: i64 = client
+        .query(["GET", &format!("{}:n", keys[0])])
+        .await
+        .unwrap();
+    assert_eq!(n, 1);
+
+    // Error replies keep their code; client-side errors are typed.
+    client.cmd(["LPUSH", "list", "x"]).await.unwrap();
+    let e = client.cmd(["INCR", "list"]).await.unwrap_err();
+    assert_eq!(e.server_code(), Some("WRONGTYPE"), "{e}");
+    let e = client.cmd(["MGET", "a", "b"]).await.unwrap_err();
+    assert!(matches!(e, Error::Request(RequestError::CrossSlot)), "{e}");
+    let e = client
+        .query::<i64, _>(["GET", keys[1].as_str()])
+        .await
+        .unwrap_err();
+    assert!(matches!(e, Error::Convert(_)), "{e}");
+    // A per-request deadline.
+    let e = client
+        .send(Request::new(["BLPOP", "empty-list", "0"]).timeout(Duration::from_millis(200)))
+        .await
+        .unwrap_err();
+    assert!(e.is_timeout(), "{e}");
+    eprintln!("every slot: {:?}", started.elapsed());
+    client.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn many_concurrent_callers_share_one_client() {
+    let cluster = plain_cluster();
+    let config = ClientConfig::new([seed(&cluster)])
+        .unwrap()
+        .client_name("slotwise-test");
+    let client = Client::connect(config).await.expect("connects");
+    let started = Instant::now();
+    let tasks: Vec<_> = (0..32)
+        .map(|t| {
+            let client = client.clone();
+            tokio::spawn(async move {
+                for i in 0..200 {
+                    let key = format!("task{t}:key{i}");
+                    client.set(&key, i.to_string()).await.unwrap();
+                    let v: i64 = client.query(["GET", key.as_str()]).await.unwrap();
+                    assert_eq!(v, i);
+                    client.incr(format!("task{t}:count")).await.unwrap();
+                }
+            })
+        })
+        .collect();
+    for t in tasks {
+        t.await.unwrap();
+    }
+    eprintln!("32 tasks x 200 x 3 ops: {:?}", started.elapsed());
+    for t in 0..32 {
+        let n: i64 = client
+            .query(["GET", &format!("task{t}:count")])
+            .await
+            .unwrap();
+        assert_eq!(n, 200);
+    }
+    // One connection per node, multiplexing all 32 callers.
+    assert_eq!(named_clients(&cluster), vec![1, 1, 1]);
+    // The last clone gone: the driver stops and closes its connections.
+    drop(client);
+    let t = Instant::now();
+    while named_clients(&cluster) != vec![0, 0, 0] {
+        assert!(
+            t.elapsed() < Duration::from_secs(3),
+            "connections left open"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+/// How many connections named `slotwise-test` each node has.
+fn named_clients(cluster: &Cluster) -> Vec<usize> {
+    cluster
+        .ports()
+        .into_iter()
+        .map(|p| {
+            let list = cluster.conn(p).unwrap().text(["CLIENT", "LIST"]).unwrap();
+            list.lines()
+                .filter(|l| l.contains(" name=slotwise-test "))
+                .count()
+        })
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tls_acl_announced_hostnames_and_mutual_tls() {
+    let cluster = Cluster::start(&ClusterOptions {
+        primaries: 3,
+        replicas: 0,
+        tls: true,
+        acl: Some(("app".into(), "s3cret".into())),
+        announce_hostname: Some("localhost".into()),
+        // Client certificates required, not optional: mutual TLS is really checked.
+        extra_args: vec!["--tls-auth-clients".into(), "yes".into()],
+        ..Default::default()
+    })
+    .expect("TLS cluster starts");
+    let files = cluster.tls_files().expect("TLS files").clone();
+    let port = cluster.seed().unwrap().port();
+    let tls =
+        || TlsOptions::ca_file(&files.ca_cert).client_cert(&files.client_cert, &files.client_key);
+    let config = |seed: String| {
+        ClientConfig::new([seed])
+            .unwrap()
+            .connect_wait(Duration::from_secs(5))
+    };
+
+    // Hostname seed, hostnames announced: every connection verifies "localhost" against the CA.
+    let client = Client::connect(
+        config(format!("localhost:{port}"))
+            .user("app", "s3cret")
+            .tls(tls()),
+    )
+    .await
+    .expect("TLS + ACL connect");
+    for k in keys_in_every_slot().iter().step_by(97) {
+        client.set(k, "v").await.unwrap();
+        assert_eq!(client.get(k).await.unwrap().as_deref(), Some(&b"v"[..]));
+    }
+    let who: String = client.query(["ACL", "WHOAMI"]).await.unwrap();
+    assert_eq!(who, "app");
+    client.shutdown().await;
+
+    // Credentials from a callback, asked at every connection's handshake.
+    let provider = Arc::new(Counting(AtomicUsize::new(0)));
+    let client = Client::connect(
+        config(format!("localhost:{port}"))
+            .credentials_provider(provider.clone())
+            .tls(tls()),
+    )
+    .await
+    .expect("connect with a credentials provider");
+    for k in keys_in_every_slot().iter().step_by(1000) {
+        client.set(k, "p").await.unwrap();
+    }
+    assert!(
+        provider.0.load(Ordering::Relaxed) >= 3,
+        "one call per node connection"
+    );
+    client.shutdown().await;
+
+    // Wrong password: a clear auth error, quickly (not a timeout).
+    let t = Instant::now();
+    let e = Client::connect(
+        config(format!("localhost:{port}"))
+            .user("app", "wrong")
+            .tls(tls()),
+    )
+    .await
+    .unwrap_err();
+    assert!(e.is_auth(), "{e}");
+    assert!(e.to_string().contains("WRONGPASS"), "{e}");
+    assert!(t.elapsed() < Duration::from_secs(3), "{:?}", t.elapsed());
+
+    // A name the certificate does not carry: verification fails (the seed is an IP address, so the
+    // configured server name is what is verified).
+    let e = Client::connect(
+        config(format!("127.0.0.1:{port}"))
+            .user("app", "s3cret")
+            .tls(tls().server_name("not-this-host.example")),
+    )
+    .await
+    .unwrap_err();
+    assert!(matches!(e, Error::Connect { .. }), "{e}");
+    assert!(e.to_string().to_lowercase().contains("certificate"), "{e}");
+
+    // A CA that did not sign the servers' certificates.
+    let e = Client::connect(
+        config(format!("localhost:{port}"))
+            .user("app", "s3cret")
+            .tls(TlsOptions::ca_file(&files.client_cert)),
+    )
+    .await
+    .unwrap_err();
+    assert!(e.to_string().to_lowercase().contains("certificate"), "{e}");
+
+    // No client certificate while the servers require one.
+    let e = Client::connect(
+        config(format!("localhost:{port}"))
+            .user("app", "s3cret")
+            .connect_wait(Duration::from_secs(2))
+            .tls(TlsOptions::ca_file(&files.ca_cert)),
+    )
+    .await
+    .unwrap_err();
+    assert!(matches!(e, Error::Connect { .. }), "{e}");
+    eprintln!("no client certificate: {e}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn shutdown_ends_pending_requests_and_refuses_new_ones() {
+    let cluster = plain_cluster();
+    let client = Client::connect(ClientConfig::new([seed(&cluster)]).unwrap())
+        .await
+        .unwrap();
+    let other = client.clone();
+    let blocked = client.submit(Request::new(["BLPOP", "nothing", "10"]));
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let t = Instant::now();
+    client.shutdown().await;
+    assert!(matches!(blocked.await, Err(Error::Closed)));
+    assert!(t.elapsed() < Duration::from_secs(1));
+    assert!(matches!(other.get("k").await, Err(Error::Closed)));
+    assert!(other.is_closed());
+
+    // No seed answering: a clear connect error naming the seed.
+    let dead = slotwise_test_cluster::free_port().unwrap();
+    let e = Client::connect(
+        ClientConfig::new([format!("127.0.0.1:{dead}")])
+            .unwrap()
+            .connect_wait(Duration::from_millis(500)),
+    )
+    .await
+    .unwrap_err();
+    assert!(matches!(e, Error::Connect { .. }), "{e}");
+    assert!(e.to_string().contains(&dead.to_string()), "{e}");
+}
