@@ -5,10 +5,12 @@
 //! cargo xtask fuzz [TARGET] [--seconds N] run cargo-fuzz targets (all when TARGET is omitted)
 //! cargo xtask gen-commands                regenerate the command table from a live redis-server
 //! cargo xtask cluster start|stop|status|… a real local Redis Cluster, and faults to inflict on it
+//! cargo xtask demo [--duration S] [--tls] a cluster, traffic through slotwise-tokio, faults, a verdict
 //! ```
 
 mod ci;
 mod cluster;
+mod demo;
 mod fuzz;
 mod gen_commands;
 mod util;
@@ -26,6 +28,7 @@ fn main() -> ExitCode {
         "fuzz" => fuzz::run(rest),
         "gen-commands" => gen_commands::run(rest),
         "cluster" => cluster::run(rest),
+        "demo" => demo::run(rest),
         "help" | "--help" | "-h" => {
             println!("{}", HELP);
             Ok(())
@@ -48,4 +51,8 @@ tasks:
   ci                           fmt check, clippy -D warnings, all tests, no_std builds, fuzz smoke
   fuzz [TARGET] [--seconds N]  run cargo-fuzz targets (default: all, 60 s each)
   gen-commands                 regenerate crates/slot's command table from a live redis-server
-  cluster <cmd> [args]         start/stop/status a local Redis Cluster and inflict faults on it";
+  cluster <cmd> [args]         start/stop/status a local Redis Cluster and inflict faults on it
+  demo [--duration SECS] [--tls] [--primaries N --replicas M]
+                               a local cluster, a workload through slotwise-tokio with a live status
+                               line, failover + SIGKILL + live reshard while it runs, then a table and
+                               a check that every acknowledged INCR is in Redis (exit 1 if not)";

@@ -5,6 +5,8 @@
 //! slotwise slot KEY… | --stdin           each key's cluster slot
 //! slotwise keys CMD ARG… | --stdin       the keys of a command line, their slots and the routing decision
 //! slotwise topology parse|diff …        slot maps from CLUSTER SHARDS/SLOTS/NODES replies
+//! slotwise topology watch HOST:PORT …   the live slot map of a cluster, and each change
+//! slotwise -c HOST:PORT [opts] CMD ARG…  one command on a live cluster (like redis-cli -c)
 //! ```
 //!
 //! Exit status: 0 on success, 1 when the input was malformed (after printing what was decoded and the
@@ -12,7 +14,9 @@
 
 mod decode;
 mod keys;
+mod live;
 mod topology;
+mod watch;
 
 use std::process::ExitCode;
 
@@ -27,6 +31,7 @@ fn main() -> ExitCode {
         "slot" => keys::run_slot(rest),
         "keys" => keys::run_keys(rest),
         "topology" => topology::run(rest),
+        "-c" => live::run(rest),
         "help" | "--help" | "-h" => {
             println!("{USAGE}");
             Ok(())
@@ -43,6 +48,7 @@ fn main() -> ExitCode {
             eprintln!("slotwise: {msg}");
             ExitCode::from(1)
         }
+        Err(Failure::Reply) => ExitCode::from(1),
     }
 }
 
@@ -51,8 +57,10 @@ fn main() -> ExitCode {
 pub(crate) enum Failure {
     /// Bad arguments (exit status 2).
     Usage(String),
-    /// Bad or unreadable input (exit status 1).
+    /// Bad or unreadable input, or a failed live command (exit status 1).
     Input(String),
+    /// A live command got an error reply, already printed (exit status 1).
+    Reply,
 }
 
 impl From<std::io::Error> for Failure {
@@ -68,4 +76,9 @@ commands:
   decode [FILE|-] [--json]       print each RESP frame of a byte stream (default: stdin)
   slot KEY… | --stdin            print each key's cluster slot
   keys CMD ARG… | --stdin        print a command's keys, their slots and the routing decision
-  topology parse|diff …          parse CLUSTER SHARDS/SLOTS/NODES replies; diff two of them";
+  topology parse|diff …          parse CLUSTER SHARDS/SLOTS/NODES replies; diff two of them
+  topology watch HOST:PORT [--count N] [--seconds S] [--interval MS] [connection options]
+                                 the live slot map, then each change as it happens
+  -c HOST:PORT [--tls [--cacert F] [--cert F --key F] [--sni NAME]] [--user U] [--pass P]
+     [--timeout SECS] [--json] CMD ARG…
+                                 run one command on a live cluster (like redis-cli -c)";

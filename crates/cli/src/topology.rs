@@ -26,6 +26,9 @@ pub(crate) fn run(args: &[String]) -> Result<(), Failure> {
     let Some((sub, rest)) = args.split_first() else {
         return Err(Failure::Usage(format!("usage: slotwise {USAGE}")));
     };
+    if sub == "watch" {
+        return crate::watch::run(rest);
+    }
     let options = Options::parse(rest)?;
     match (sub.as_str(), options.files.as_slice()) {
         ("parse", [file]) => {

@@ -49,6 +49,23 @@ pub enum Error {
 }
 
 impl Error {
+    /// A short, stable name for the kind of error, for counting outcomes and for logs: the core's
+    /// [`RequestError::kind`] for request errors, else `"Redis"`, `"Convert"`, `"Closed"`, `"Connect"`,
+    /// `"Config"`, `"Tls"` or `"Io"`.
+    #[must_use]
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Error::Request(e) => e.kind(),
+            Error::Redis(_) => "Redis",
+            Error::Convert(_) => "Convert",
+            Error::Closed => "Closed",
+            Error::Connect { .. } => "Connect",
+            Error::Config(_) => "Config",
+            Error::Tls(_) => "Tls",
+            Error::Io { .. } => "Io",
+        }
+    }
+
     /// The Redis error code of an error reply (`WRONGTYPE`, `ERR`, `NOAUTH` …).
     #[must_use]
     pub fn server_code(&self) -> Option<&str> {

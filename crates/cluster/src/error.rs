@@ -73,6 +73,29 @@ pub enum RequestError {
     },
 }
 
+impl RequestError {
+    /// A short, stable name for the kind of error (`"Timeout"`, `"ConnectionLost(maybe_applied)"` …),
+    /// for counting outcomes and for logs; the details are in [`Display`](fmt::Display).
+    pub fn kind(&self) -> &'static str {
+        match self {
+            RequestError::Timeout { .. } => "Timeout",
+            RequestError::TooManyRedirects { .. } => "TooManyRedirects",
+            RequestError::ClusterDown { .. } => "ClusterDown",
+            RequestError::CrossSlot => "CrossSlot",
+            RequestError::Unsupported { .. } => "Unsupported",
+            RequestError::InvalidCommand(_) => "InvalidCommand",
+            RequestError::ConnectionLost {
+                maybe_applied: true,
+                ..
+            } => "ConnectionLost(maybe_applied)",
+            RequestError::ConnectionLost { .. } => "ConnectionLost",
+            RequestError::QueueFull { .. } => "QueueFull",
+            RequestError::Protocol { .. } => "Protocol",
+            RequestError::Auth { .. } => "Auth",
+        }
+    }
+}
+
 impl fmt::Display for RequestError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {

@@ -55,6 +55,7 @@ mod conn;
 mod process;
 mod reap;
 mod server;
+mod slot_tags;
 mod tls;
 
 pub use cluster::{
@@ -63,6 +64,7 @@ pub use cluster::{
 };
 pub use conn::{Conn, ConnOptions};
 pub use server::{Server, ServerOptions, free_port, redis_server_binary};
+pub use slot_tags::{SLOTS, slot_tags};
 pub use tls::TlsFiles;
 
 /// Errors from starting or talking to test servers: a message that says what to do.

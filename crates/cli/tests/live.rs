@@ -1,0 +1,165 @@
+//! `slotwise -c` and `slotwise topology watch` against a real cluster (started on loopback by
+//! `slotwise-test-cluster`).
+
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Output, Stdio};
+use std::sync::mpsc;
+use std::time::Duration;
+
+use slotwise_slot::key_slot;
+use slotwise_test_cluster::{Cluster, ClusterOptions};
+
+fn slotwise(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_slotwise"))
+        .args(args)
+        .output()
+        .expect("run slotwise")
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+fn cluster() -> Cluster {
+    Cluster::start(&ClusterOptions {
+        replicas: 0,
+        ..Default::default()
+    })
+    .expect("start a cluster")
+}
+
+/// A key whose slot is not served by the node on `seed`: the command must be routed (or
+/// redirected) to another node.
+fn key_elsewhere(cluster: &Cluster, seed: u16) -> String {
+    let seed_slots = cluster.node(seed).expect("seed node").slots;
+    (0..)
+        .map(|i| format!("cli:{i}"))
+        .find(|k| {
+            let slot = key_slot(k.as_bytes()).get();
+            !seed_slots.iter().any(|r| r.contains(&slot))
+        })
+        .expect("a key on another node")
+}
+
+#[test]
+fn runs_commands_on_a_live_cluster() {
+    let cluster = cluster();
+    let seed = cluster.seed().expect("seed");
+    let addr = seed.to_string();
+    let key = key_elsewhere(&cluster, seed.port());
+
+    let set = slotwise(&["-c", &addr, "SET", &key, "hello world"]);
+    assert!(set.status.success(), "{set:?}");
+    assert_eq!(stdout(&set), "OK\n");
+    let get = slotwise(&["-c", &addr, "GET", &key]);
+    assert_eq!(stdout(&get), "\"hello world\"\n");
+    // The key really is on another node than the seed.
+    let owner = cluster
+        .primaries()
+        .expect("primaries")
+        .into_iter()
+        .find(|p| {
+            p.slots
+                .iter()
+                .any(|r| r.contains(&key_slot(key.as_bytes()).get()))
+        })
+        .expect("owner");
+    assert_ne!(owner.port, seed.port());
+    let direct = cluster
+        .conn(owner.port)
+        .and_then(|mut c| c.text(["GET", key.as_str()]))
+        .expect("GET on the owner");
+    assert_eq!(direct, "hello world");
+
+    let json = slotwise(&["-c", &addr, "--json", "GET", &key]);
+    let value: serde_json::Value = serde_json::from_slice(&json.stdout).expect("JSON");
+    assert_eq!(value["type"], "bulk");
+    assert_eq!(value["text"], "hello world");
+
+    let incr = slotwise(&["-c", &addr, "INCR", &key]);
+    assert_eq!(incr.status.code(), Some(1), "an error reply exits 1");
+    assert!(
+        stdout(&incr).starts_with("(error) ERR"),
+        "{}",
+        stdout(&incr)
+    );
+
+    let missing = slotwise(&["-c", &addr, "GET", "cli:missing"]);
+    assert_eq!(stdout(&missing), "(nil)\n");
+
+    let usage = slotwise(&["-c", &addr]);
+    assert_eq!(usage.status.code(), Some(2));
+    let refused = slotwise(&["-c", "127.0.0.1:1", "--timeout", "1", "GET", "k"]);
+    assert_eq!(refused.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("127.0.0.1:1"));
+}
+
+#[test]
+fn authenticates_with_acl_user() {
+    let cluster = Cluster::start(&ClusterOptions {
+        replicas: 0,
+        acl: Some(("cli".into(), "cli-pass".into())),
+        ..Default::default()
+    })
+    .expect("start an ACL cluster");
+    let addr = cluster.seed().expect("seed").to_string();
+    let ok = slotwise(&[
+        "-c", &addr, "--user", "cli", "--pass", "cli-pass", "SET", "a", "1",
+    ]);
+    assert_eq!(stdout(&ok), "OK\n", "{ok:?}");
+    let bad = slotwise(&["-c", &addr, "--user", "cli", "--pass", "nope", "GET", "a"]);
+    assert_eq!(bad.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&bad.stderr);
+    assert!(
+        err.contains("WRONGPASS") || err.contains("authentication"),
+        "{err}"
+    );
+    assert!(
+        !err.contains("nope"),
+        "the password must not be printed: {err}"
+    );
+}
+
+#[test]
+fn watch_prints_the_map_and_each_change() {
+    let cluster = cluster();
+    let addr = cluster.seed().expect("seed").to_string();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_slotwise"))
+        .args([
+            "topology",
+            "watch",
+            &addr,
+            "--interval",
+            "100",
+            "--count",
+            "1",
+            "--seconds",
+            "60",
+        ])
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("spawn watch");
+    let (tx, rx) = mpsc::channel();
+    let out = child.stdout.take().expect("stdout");
+    let reader = std::thread::spawn(move || {
+        for line in BufReader::new(out).lines().map_while(Result::ok) {
+            let _ = tx.send(line);
+        }
+    });
+    let first = rx
+        .recv_timeout(Duration::from_secs(30))
+        .expect("the first slot map");
+    assert!(first.contains("slot map: 3 shards"), "{first}");
+    let primaries = cluster.primaries().expect("primaries");
+    cluster
+        .reshard(primaries[0].port, primaries[1].port, 10)
+        .expect("reshard");
+    let status = child.wait().expect("watch exits after one change");
+    reader.join().expect("reader");
+    let text: Vec<String> = rx.try_iter().collect();
+    assert!(status.success(), "{status:?}: {text:?}");
+    let text = text.join("\n");
+    println!("{first}\n{text}");
+    assert!(text.contains("change 1:"), "{text}");
+    assert!(text.contains("slot"), "{text}");
+}

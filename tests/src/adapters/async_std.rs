@@ -1,0 +1,37 @@
+//! `slotwise-async-std` under async-std: callers block on their requests with
+//! `async_std::task::block_on` from their own threads.
+
+use slotwise_async_std::Client;
+use slotwise_cluster::{Frame, Request};
+
+use super::{call_error, client_config, outcome};
+use crate::client::{Adapter, CallError, ClientSpec, TestClient};
+
+/// The async-std adapter on the async-std runtime.
+pub struct AsyncStd;
+
+struct AsyncStdClient(Client);
+
+impl Adapter for AsyncStd {
+    fn name(&self) -> &'static str {
+        "async-std"
+    }
+
+    fn connect(&self, spec: &ClientSpec) -> Result<Box<dyn TestClient>, CallError> {
+        let config = client_config(spec)?;
+        let client = async_std::task::block_on(Client::connect(config)).map_err(call_error)?;
+        Ok(Box::new(AsyncStdClient(client)))
+    }
+}
+
+impl TestClient for AsyncStdClient {
+    fn call(&self, request: Request) -> Result<Frame, CallError> {
+        outcome(async_std::task::block_on(self.0.send(request)))
+    }
+}
+
+impl Drop for AsyncStdClient {
+    fn drop(&mut self) {
+        async_std::task::block_on(self.0.shutdown());
+    }
+}

@@ -1,0 +1,35 @@
+//! `slotwise-blocking`: no runtime; callers' threads park until their outcome.
+
+use slotwise_blocking::Client;
+use slotwise_cluster::{Frame, Request};
+
+use super::{call_error, client_config, outcome};
+use crate::client::{Adapter, CallError, ClientSpec, TestClient};
+
+/// The blocking adapter.
+pub struct Blocking;
+
+struct BlockingClient(Client);
+
+impl Adapter for Blocking {
+    fn name(&self) -> &'static str {
+        "blocking"
+    }
+
+    fn connect(&self, spec: &ClientSpec) -> Result<Box<dyn TestClient>, CallError> {
+        let client = Client::connect(client_config(spec)?).map_err(call_error)?;
+        Ok(Box::new(BlockingClient(client)))
+    }
+}
+
+impl TestClient for BlockingClient {
+    fn call(&self, request: Request) -> Result<Frame, CallError> {
+        outcome(self.0.send(request))
+    }
+}
+
+impl Drop for BlockingClient {
+    fn drop(&mut self) {
+        self.0.shutdown();
+    }
+}

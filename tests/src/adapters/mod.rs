@@ -1,0 +1,57 @@
+//! [`Adapter`](crate::client::Adapter) for each runtime adapter, and what they share: building a
+//! [`ClientConfig`] from a [`ClientSpec`], and mapping errors.
+
+pub mod async_std;
+pub mod blocking;
+pub mod smol;
+pub mod tokio;
+
+use slotwise_client::{ClientConfig, Error, Frame, TlsOptions};
+
+use crate::client::{CallError, ClientSpec};
+
+/// The adapter configuration for `spec`.
+pub fn client_config(spec: &ClientSpec) -> Result<ClientConfig, CallError> {
+    let seeds = spec.seeds.iter().map(|(h, p)| {
+        if h.contains(':') {
+            format!("[{h}]:{p}")
+        } else {
+            format!("{h}:{p}")
+        }
+    });
+    let mut config = ClientConfig::new(seeds)
+        .map_err(call_error)?
+        .request_timeout(spec.request_timeout)
+        .connect_wait(spec.request_timeout);
+    if let Some((user, pass)) = &spec.auth {
+        config = config.user(user.as_str(), pass.as_str());
+    }
+    if let Some(tls) = &spec.tls {
+        let mut options = match &tls.rustls {
+            Some(config) => TlsOptions::rustls(config.clone()),
+            None => TlsOptions::ca_file(&tls.ca_cert),
+        };
+        if let (Some((cert, key)), None) = (&tls.client_cert, &tls.rustls) {
+            options = options.client_cert(cert, key);
+        }
+        if let Some(name) = &tls.server_name {
+            options = options.server_name(name.as_str());
+        }
+        config = config.tls(options);
+    }
+    Ok(config)
+}
+
+/// The harness's error for an adapter's.
+pub fn call_error(e: Error) -> CallError {
+    match e {
+        Error::Request(r) => CallError::Request(r),
+        Error::Redis(s) => CallError::Redis(s.line().to_string()),
+        other => CallError::Other(other.to_string()),
+    }
+}
+
+/// An adapter's outcome as the harness's.
+pub fn outcome(r: Result<Frame, Error>) -> Result<Frame, CallError> {
+    r.map_err(call_error)
+}

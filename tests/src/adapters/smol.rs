@@ -1,0 +1,37 @@
+//! `slotwise-async-std` under smol: callers block on their requests with `smol::block_on` from
+//! their own threads.
+
+use slotwise_async_std::Client;
+use slotwise_cluster::{Frame, Request};
+
+use super::{call_error, client_config, outcome};
+use crate::client::{Adapter, CallError, ClientSpec, TestClient};
+
+/// The async-std adapter on smol.
+pub struct Smol;
+
+struct SmolClient(Client);
+
+impl Adapter for Smol {
+    fn name(&self) -> &'static str {
+        "smol"
+    }
+
+    fn connect(&self, spec: &ClientSpec) -> Result<Box<dyn TestClient>, CallError> {
+        let config = client_config(spec)?;
+        let client = smol::block_on(Client::connect(config)).map_err(call_error)?;
+        Ok(Box::new(SmolClient(client)))
+    }
+}
+
+impl TestClient for SmolClient {
+    fn call(&self, request: Request) -> Result<Frame, CallError> {
+        outcome(smol::block_on(self.0.send(request)))
+    }
+}
+
+impl Drop for SmolClient {
+    fn drop(&mut self) {
+        smol::block_on(self.0.shutdown());
+    }
+}

@@ -1,0 +1,55 @@
+//! `slotwise-tokio` on a multi-threaded tokio runtime owned by the test client; callers block on
+//! it with `Runtime::block_on` from their own threads.
+
+use std::sync::Arc;
+
+use slotwise_cluster::{Frame, Request};
+use slotwise_tokio::Client;
+
+use super::{client_config, outcome};
+use crate::client::{Adapter, CallError, ClientSpec, TestClient};
+
+/// The tokio adapter.
+pub struct Tokio;
+
+struct TokioClient {
+    client: Option<Client>,
+    rt: Arc<tokio::runtime::Runtime>,
+}
+
+impl Adapter for Tokio {
+    fn name(&self) -> &'static str {
+        "tokio"
+    }
+
+    fn connect(&self, spec: &ClientSpec) -> Result<Box<dyn TestClient>, CallError> {
+        let config = client_config(spec)?;
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .map_err(|e| CallError::Other(format!("tokio runtime: {e}")))?;
+        let client = rt
+            .block_on(Client::connect(config))
+            .map_err(super::call_error)?;
+        Ok(Box::new(TokioClient {
+            client: Some(client),
+            rt: Arc::new(rt),
+        }))
+    }
+}
+
+impl TestClient for TokioClient {
+    fn call(&self, request: Request) -> Result<Frame, CallError> {
+        let client = self.client.as_ref().expect("client present until drop");
+        outcome(self.rt.block_on(client.send(request)))
+    }
+}
+
+impl Drop for TokioClient {
+    fn drop(&mut self) {
+        if let Some(client) = self.client.take() {
+            self.rt.block_on(client.shutdown());
+        }
+    }
+}

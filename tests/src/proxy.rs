@@ -1,0 +1,180 @@
+//! A TCP proxy in front of one real node that, when armed, replaces the next reply it forwards with
+//! bytes that are not RESP — a node that sends garbage on one connection.
+//!
+//! The node is made to announce the proxy's port (`CONFIG SET cluster-announce-port`), so the
+//! cluster's own topology sends clients through the proxy. Loopback only; every thread stops when
+//! the proxy is dropped.
+
+use std::io::{ErrorKind, Read, Write};
+use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+/// What the client receives instead of a reply: a type byte RESP does not have.
+pub const GARBAGE: &[u8] = b"\x00\x01\x02 this is not RESP\r\n";
+
+#[derive(Default)]
+struct Shared {
+    stop: AtomicBool,
+    armed: AtomicBool,
+    connections: AtomicUsize,
+    garbage_sent: AtomicUsize,
+    /// Microseconds from sending garbage until the client closed that connection (0: not yet).
+    closed_after_us: AtomicU64,
+}
+
+/// The proxy; dropping it stops it.
+pub struct CorruptingProxy {
+    port: u16,
+    shared: Arc<Shared>,
+}
+
+impl CorruptingProxy {
+    /// Listens on a free loopback port and forwards every connection to `target`.
+    pub fn start(target: SocketAddr) -> std::io::Result<CorruptingProxy> {
+        let listener = TcpListener::bind("127.0.0.1:0")?;
+        listener.set_nonblocking(true)?;
+        let port = listener.local_addr()?.port();
+        let shared = Arc::new(Shared::default());
+        let s = Arc::clone(&shared);
+        std::thread::spawn(move || accept_loop(&listener, target, &s));
+        Ok(CorruptingProxy { port, shared })
+    }
+
+    /// The port clients connect to.
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// Replaces the next reply chunk (on whichever connection it comes) with [`GARBAGE`]; that
+    /// connection then forwards nothing more to its client.
+    pub fn arm(&self) {
+        self.shared.armed.store(true, Ordering::SeqCst);
+    }
+
+    /// Connections accepted so far.
+    pub fn connections(&self) -> usize {
+        self.shared.connections.load(Ordering::SeqCst)
+    }
+
+    /// Times garbage was sent.
+    pub fn garbage_sent(&self) -> usize {
+        self.shared.garbage_sent.load(Ordering::SeqCst)
+    }
+
+    /// How long the client took to close the connection that got garbage (`None`: not yet).
+    pub fn closed_after(&self) -> Option<Duration> {
+        match self.shared.closed_after_us.load(Ordering::SeqCst) {
+            0 => None,
+            us => Some(Duration::from_micros(us)),
+        }
+    }
+}
+
+impl Drop for CorruptingProxy {
+    fn drop(&mut self) {
+        self.shared.stop.store(true, Ordering::SeqCst);
+    }
+}
+
+fn accept_loop(listener: &TcpListener, target: SocketAddr, shared: &Arc<Shared>) {
+    while !shared.stop.load(Ordering::SeqCst) {
+        match listener.accept() {
+            Ok((client, _)) => {
+                shared.connections.fetch_add(1, Ordering::SeqCst);
+                let Ok(server) = TcpStream::connect(target) else {
+                    continue;
+                };
+                let shared = Arc::clone(shared);
+                std::thread::spawn(move || serve(client, server, &shared));
+            }
+            Err(e) if e.kind() == ErrorKind::WouldBlock => {
+                std::thread::sleep(Duration::from_millis(5));
+            }
+            Err(_) => return,
+        }
+    }
+}
+
+/// One proxied connection: client → server in this thread, server → client in another.
+fn serve(client: TcpStream, server: TcpStream, shared: &Arc<Shared>) {
+    let tick = Some(Duration::from_millis(50));
+    let _ = client.set_nodelay(true);
+    let _ = server.set_nodelay(true);
+    let _ = client.set_read_timeout(tick);
+    let _ = server.set_read_timeout(tick);
+    let (Ok(mut c_read), Ok(mut s_read)) = (client.try_clone(), server.try_clone()) else {
+        return;
+    };
+    let (mut c_write, mut s_write) = (client, server);
+    let poisoned_at: Arc<std::sync::Mutex<Option<Instant>>> = Arc::default();
+    let downstream = {
+        let shared = Arc::clone(shared);
+        let poisoned_at = Arc::clone(&poisoned_at);
+        std::thread::spawn(move || {
+            let mut buf = [0u8; 16 * 1024];
+            loop {
+                if shared.stop.load(Ordering::SeqCst) {
+                    break;
+                }
+                match s_read.read(&mut buf) {
+                    Ok(0) => break,
+                    Ok(n) => {
+                        if shared.armed.swap(false, Ordering::SeqCst) {
+                            // Marked before sending: the client may close at once.
+                            *poisoned_at.lock().unwrap_or_else(|e| e.into_inner()) =
+                                Some(Instant::now());
+                            shared.garbage_sent.fetch_add(1, Ordering::SeqCst);
+                            let _ = c_write.write_all(GARBAGE);
+                            // Stay silent from now on: the client must close this connection.
+                            continue;
+                        }
+                        if poisoned_at
+                            .lock()
+                            .unwrap_or_else(|e| e.into_inner())
+                            .is_some()
+                        {
+                            continue;
+                        }
+                        if c_write.write_all(&buf[..n]).is_err() {
+                            break;
+                        }
+                    }
+                    Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => {}
+                    Err(_) => break,
+                }
+            }
+            let _ = c_write.shutdown(Shutdown::Both);
+        })
+    };
+    let mut buf = [0u8; 16 * 1024];
+    let mut client_closed = false;
+    loop {
+        if shared.stop.load(Ordering::SeqCst) {
+            break;
+        }
+        match c_read.read(&mut buf) {
+            Ok(0) => {
+                client_closed = true;
+                break;
+            }
+            Ok(n) => {
+                if s_write.write_all(&buf[..n]).is_err() {
+                    break;
+                }
+            }
+            Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => {}
+            Err(_) => {
+                client_closed = true;
+                break;
+            }
+        }
+    }
+    if client_closed && let Some(t) = *poisoned_at.lock().unwrap_or_else(|e| e.into_inner()) {
+        let us = (t.elapsed().as_micros() as u64).max(1);
+        shared.closed_after_us.store(us, Ordering::SeqCst);
+    }
+    let _ = s_write.shutdown(Shutdown::Both);
+    let _ = downstream.join();
+}

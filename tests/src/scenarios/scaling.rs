@@ -1,0 +1,79 @@
+//! Slots moving while traffic runs: a live reshard (ASK during each migration, MOVED after) and a
+//! new shard taking its even share.
+
+use std::time::{Duration, Instant};
+
+use slotwise_test_cluster::ClusterOptions;
+
+use super::{assert_no_errors, connect, pause, start, verify_counters};
+use crate::client::{Adapter, ClientSpec};
+use crate::load::{Load, LoadOptions};
+
+fn load_options() -> LoadOptions {
+    LoadOptions {
+        workers: 8,
+        max_steps: 100_000,
+        max_time: Duration::from_secs(60),
+        ..Default::default()
+    }
+}
+
+/// Moves 500 slots (with their keys) between primaries under load: zero caller errors.
+pub fn reshard_under_load(adapter: &dyn Adapter) {
+    let name = adapter.name();
+    let cluster = start(ClusterOptions {
+        replicas: 0,
+        ..Default::default()
+    });
+    let client = connect(adapter, &ClientSpec::for_cluster(&cluster));
+    let load = Load::start(client, load_options());
+    pause(500);
+    let primaries = cluster.primaries().expect("primaries");
+    let started = Instant::now();
+    let moved = cluster
+        .reshard(primaries[0].port, primaries[1].port, 500)
+        .expect("reshard");
+    let took = started.elapsed();
+    pause(500);
+    let report = load.stop();
+    println!(
+        "[{name}] reshard of {} slots in {took:?}: {}",
+        moved.len(),
+        report.summary()
+    );
+    assert_no_errors(name, "live reshard", &report);
+    assert_eq!(
+        report.stale_reads, 0,
+        "[{name}] stale reads during a reshard"
+    );
+    verify_counters(name, &cluster, &report, &|_| false);
+}
+
+/// Adds a shard and moves an even share of slots onto it under load: zero caller errors.
+pub fn add_node_under_load(adapter: &dyn Adapter) {
+    let name = adapter.name();
+    let cluster = start(ClusterOptions {
+        replicas: 0,
+        ..Default::default()
+    });
+    let client = connect(adapter, &ClientSpec::for_cluster(&cluster));
+    let load = Load::start(client, load_options());
+    pause(500);
+    let started = Instant::now();
+    let added = cluster.add_node().expect("add-node");
+    let took = started.elapsed();
+    pause(500);
+    let report = load.stop();
+    println!(
+        "[{name}] add-node ({} slots onto {} in {took:?}): {}",
+        added.slots_moved,
+        added.primary,
+        report.summary()
+    );
+    assert_no_errors(name, "add-node and rebalance", &report);
+    assert_eq!(
+        report.stale_reads, 0,
+        "[{name}] stale reads during rebalancing"
+    );
+    verify_counters(name, &cluster, &report, &|_| false);
+}
