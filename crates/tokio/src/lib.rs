@@ -80,3 +80,8 @@ impl From<Client> for Handle {
         c.handle
     }
 }
+
+/// The workspace README's Rust example, compiled as a doctest so it stays true.
+#[cfg(doctest)]
+#[doc = include_str!("../../../README.md")]
+struct ReadmeDoctests;
