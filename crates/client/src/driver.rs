@@ -110,6 +110,15 @@ struct Conn {
     tx: mpsc::UnboundedSender<Bytes>,
 }
 
+/// What [`Driver::poll_io`] hands a loop that owns the sockets itself.
+#[derive(Debug)]
+pub(crate) enum ConnIo {
+    /// Write these bytes (after whatever is queued for the connection).
+    Transmit { conn: ConnId, bytes: Bytes },
+    /// The core closed the connection: close its socket.
+    Close { conn: ConnId },
+}
+
 /// Resolves when `connect` may return: the first topology is known (`Ok`), or discovery failed.
 pub type Ready = oneshot::Receiver<Result<(), Error>>;
 
@@ -281,6 +290,33 @@ impl Driver {
     /// connections to open to `jobs` and returns when to call [`Driver::tick`] next.
     #[must_use = "the deadline says when to tick"]
     pub fn poll(&mut self, jobs: &mut Vec<ConnectJob>) -> Option<StdInstant> {
+        self.poll_inner(jobs, None)
+    }
+
+    /// Like [`Driver::poll`], but transmits and closes go to `io` instead of the connections' byte
+    /// channels (for a loop that owns the sockets; the jobs' `outgoing` channels stay unused).
+    pub(crate) fn poll_io(
+        &mut self,
+        jobs: &mut Vec<ConnectJob>,
+        io: &mut Vec<ConnIo>,
+    ) -> Option<StdInstant> {
+        self.poll_inner(jobs, Some(io))
+    }
+
+    /// Bytes arrived on `conn` (what [`Msg::Received`] does, without the copy into [`Bytes`]).
+    pub(crate) fn received(&mut self, conn: ConnId, bytes: &[u8]) {
+        let span = self.span.clone();
+        let _entered = span.enter();
+        let now = self.now();
+        self.cluster
+            .handle_input(Input::Received { conn, bytes, now });
+    }
+
+    fn poll_inner(
+        &mut self,
+        jobs: &mut Vec<ConnectJob>,
+        mut io: Option<&mut Vec<ConnIo>>,
+    ) -> Option<StdInstant> {
         let span = self.span.clone();
         let _entered = span.enter();
         loop {
@@ -292,12 +328,20 @@ impl Driver {
                 } => self.connect(conn, endpoint, tls_server_name, jobs),
                 Output::Transmit { conn, bytes } => {
                     if let Some(c) = self.conns.get(&conn) {
-                        let _ = c.tx.unbounded_send(bytes);
+                        match io.as_deref_mut() {
+                            Some(io) => io.push(ConnIo::Transmit { conn, bytes }),
+                            None => {
+                                let _ = c.tx.unbounded_send(bytes);
+                            }
+                        }
                     }
                 }
                 Output::Close { conn } => {
                     if let Some(c) = self.conns.remove(&conn) {
                         tracing::debug!(target: "slotwise", %conn, endpoint = %c.endpoint, "closing");
+                        if let Some(io) = io.as_deref_mut() {
+                            io.push(ConnIo::Close { conn });
+                        }
                     }
                 }
                 Output::Reply { id, result } => {

@@ -25,15 +25,16 @@
 //! ## How a client runs
 //!
 //! ```text
-//!  Handle ──Submit──▶ inbox ──▶ driver loop (Driver: Cluster + replies + conns) ──bytes──▶ writer task ─▶ socket
-//!    ▲                  ▲            │ Connect → ConnectJob → adapter opens it                               │
-//!    └──── oneshot ◀────┼────────────┘ Reply                                                               │
-//!                       └──────────────── Received / Closed ◀── reader task ◀────────────────────────────┘
+//!  Handle ──Submit──▶ inbox ──▶ driver loop (Driver: Cluster + replies + conns) ──write──▶ socket
+//!    ▲                               │ │ Connect → ConnectJob → the loop (or, blocking: a thread) │
+//!    └──────── oneshot ◀─────────────┘ └──── read ◀──────────────────────────────────────────────┘
 //! ```
 //!
 //! One driver per client owns the [`Cluster`](slotwise_cluster::Cluster); it is the only place
-//! routing, redirects and retries happen (inside the core). Connections are a reader and a writer
-//! each; the writer coalesces queued transmits into one write.
+//! routing, redirects and retries happen (inside the core). The async loop ([`start`]) owns every
+//! connection's read and write halves and polls their I/O itself (a request crosses two task hops:
+//! caller → driver → caller); transmits queued while a write is in flight go out in one write. The
+//! blocking adapter runs a reader and a writer thread per connection instead.
 //!
 //! Events become `tracing` events with target `slotwise` (connects, connection losses, topology
 //! changes and failovers at `info`/`warn`, redirects and refreshes at `debug`); nothing is printed

@@ -1,16 +1,20 @@
 //! [`Runtime`]: the little an async adapter provides (spawn, sleep, connect), and the driver loop
-//! and connection tasks written once on top of it.
+//! written once on top of it. The loop owns every connection's read and write halves and polls
+//! their I/O itself, so a request crosses two task hops only (caller → driver → caller).
 
+use std::collections::HashMap;
 use std::future::Future;
 use std::io;
+use std::pin::Pin;
+use std::task::{Context, Poll};
 use std::time::{Duration, Instant as StdInstant};
 
-use bytes::Bytes;
 use futures_channel::{mpsc, oneshot};
 use futures_lite::{FutureExt, StreamExt};
+use futures_util::stream::FuturesUnordered;
 use slotwise_cluster::{ConnId, Endpoint};
 
-use crate::driver::{ConnectJob, Driver, Flow, Inbox, Msg};
+use crate::driver::{ConnIo, ConnectJob, Driver, Flow, Msg};
 use crate::tls::TlsTarget;
 use crate::{ClientConfig, Error, Handle};
 
@@ -52,9 +56,21 @@ pub trait Runtime: Clone + Send + Sync + 'static {
     ) -> impl Future<Output = io::Result<(Self::Reader, Self::Writer)>> + Send;
 }
 
-/// How many inbox messages the loop takes in before it drains the core: replies and transmits from
-/// one batch leave together (one write per node).
+/// How many inbox messages (and, separately, I/O completions) the loop takes in before it drains
+/// the core: replies and transmits from one batch leave together (one write per node).
 const BATCH: usize = 256;
+
+/// How many rounds one poll of the loop may run before it yields to the executor.
+const ROUNDS: usize = 64;
+
+/// The read buffer of each connection.
+const READ_BUF: usize = 64 * 1024;
+
+/// Write buffers above this capacity are not kept for reuse.
+const KEEP_BUF: usize = 1 << 20;
+
+/// How long closing a socket (TLS `close_notify`, TCP shutdown) may take.
+const CLOSE_TIMEOUT: Duration = Duration::from_secs(1);
 
 /// Starts a client on `rt`: spawns its driver, waits until the first topology is known (or
 /// discovery fails), and returns the handle.
@@ -71,180 +87,385 @@ pub async fn start<R: Runtime>(rt: R, config: &ClientConfig) -> Result<Handle, E
     // On error `handle` drops here, and that stops the driver.
 }
 
-enum Wake {
-    Msg(Option<Msg>),
-    Tick,
+type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send>>;
+
+/// What one of the loop's I/O futures completed with.
+enum Ev<R: Runtime> {
+    Connected {
+        conn: ConnId,
+        result: io::Result<(R::Reader, R::Writer)>,
+    },
+    Read {
+        conn: ConnId,
+        reader: R::Reader,
+        buf: Vec<u8>,
+        result: io::Result<usize>,
+    },
+    Written {
+        conn: ConnId,
+        writer: R::Writer,
+        buf: Vec<u8>,
+        result: io::Result<()>,
+    },
+    /// A socket was closed (or closing it timed out).
+    Closed,
 }
 
-/// The driver loop: wait for a message or the deadline, feed it, drain, open connections.
-async fn run<R: Runtime>(rt: R, mut driver: Driver, mut inbox: mpsc::UnboundedReceiver<Msg>) {
-    let mut jobs = Vec::new();
-    let mut deadline = driver.poll(&mut jobs);
-    let mut timer: Option<(StdInstant, std::pin::Pin<Box<_>>)> = None;
-    'outer: loop {
-        for job in jobs.drain(..) {
-            rt.spawn(connection(rt.clone(), job));
-        }
-        let wake = match deadline {
-            None => Wake::Msg(inbox.next().await),
-            Some(at) => {
-                // Keep the timer while the deadline stays the same: re-arming costs.
-                if timer.as_ref().is_none_or(|(t, _)| *t != at) {
-                    timer = Some((at, Box::pin(rt.sleep_until(at))));
-                }
-                let sleep = async {
-                    if let Some((_, t)) = timer.as_mut() {
-                        t.as_mut().await;
-                    }
-                    Wake::Tick
-                };
-                async { Wake::Msg(inbox.next().await) }.or(sleep).await
-            }
-        };
-        match wake {
-            Wake::Msg(None) => break,
-            Wake::Msg(Some(msg)) => {
-                if driver.handle(msg) == Flow::Stop {
-                    break;
-                }
-                for _ in 1..BATCH {
-                    match inbox.try_recv() {
-                        Ok(msg) => {
-                            if driver.handle(msg) == Flow::Stop {
-                                break 'outer;
-                            }
-                        }
-                        _ => break,
-                    }
-                }
-                // A busy inbox must not starve the timers.
-                if deadline.is_some_and(|at| StdInstant::now() >= at) {
-                    driver.tick();
-                }
-            }
-            Wake::Tick => {
-                timer = None;
-                driver.tick();
-            }
-        }
-        deadline = driver.poll(&mut jobs);
-    }
-    inbox.close();
-    // Requests that were still in the inbox end with `Closed` as their senders drop.
-    while let Ok(msg) = inbox.try_recv() {
-        if let Msg::Shutdown { done } = msg {
-            driver.handle(Msg::Shutdown { done });
-        }
-    }
-    driver.shutdown();
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Connect,
+    Read,
+    Write,
+    Close,
 }
 
-/// One connection: connect, then a writer task and this reader until either ends.
-async fn connection<R: Runtime>(rt: R, job: ConnectJob) {
-    let ConnectJob {
-        conn,
-        endpoint,
-        tls,
-        timeout,
-        outgoing,
-        inbox,
-        ..
-    } = job;
-    let (reader, writer) = match rt.connect(&endpoint, tls, timeout).await {
-        Ok(halves) => halves,
-        Err(e) => {
-            let _ = inbox.unbounded_send(Msg::ConnectFailed {
-                conn,
-                error: e.to_string(),
-            });
-            return;
-        }
-    };
-    if inbox.unbounded_send(Msg::Connected { conn }).is_err() {
-        return;
-    }
-    let (stop_tx, stop_rx) = oneshot::channel::<()>();
-    rt.spawn(write_loop(
-        rt.clone(),
-        writer,
-        outgoing,
-        stop_tx,
-        inbox.clone(),
-        conn,
-    ));
-    read_loop(reader, stop_rx, inbox, conn).await;
+/// An I/O future of the loop, tagged so a connection's futures can be dropped when it closes.
+struct Task<R: Runtime> {
+    conn: ConnId,
+    kind: Kind,
+    fut: BoxFuture<Ev<R>>,
 }
 
-/// Writes what the driver sends, coalescing whatever is queued into one write; when the driver
-/// closes the channel (or a write fails), closes the socket and stops the reader.
-async fn write_loop<R: Runtime, W: ConnWrite>(
+impl<R: Runtime> Future for Task<R> {
+    type Output = Ev<R>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Ev<R>> {
+        self.get_mut().fut.as_mut().poll(cx)
+    }
+}
+
+/// A connection as the loop sees it.
+struct Conn<W> {
+    /// The write half while no write is in flight (and once connected).
+    writer: Option<W>,
+    /// Bytes waiting for the next write.
+    out: Vec<u8>,
+    /// An empty buffer to swap with `out` when a write starts.
+    spare: Vec<u8>,
+    /// In the loop's list of connections to flush.
+    dirty: bool,
+}
+
+/// The driver loop's state: the driver, the inbox, the timer and every connection's I/O.
+struct Loop<R: Runtime> {
     rt: R,
-    mut writer: W,
-    mut outgoing: mpsc::UnboundedReceiver<Bytes>,
-    stop: oneshot::Sender<()>,
-    inbox: Inbox,
-    conn: ConnId,
-) {
-    let mut buf: Vec<u8> = Vec::new();
-    while let Some(first) = outgoing.next().await {
-        let result = match outgoing.try_recv() {
-            Ok(second) => {
-                buf.clear();
-                buf.extend_from_slice(&first);
-                buf.extend_from_slice(&second);
-                while let Ok(more) = outgoing.try_recv() {
-                    buf.extend_from_slice(&more);
-                    if buf.len() > 1 << 20 {
-                        break;
-                    }
-                }
-                writer.write_all(&buf).await
-            }
-            _ => writer.write_all(&first).await,
-        };
-        if let Err(e) = result {
-            let _ = inbox.unbounded_send(Msg::Closed {
-                conn,
-                error: Some(format!("write failed: {e}")),
-            });
-            break;
-        }
-    }
-    // A peer that stopped reading must not hold the task forever.
-    let closing = async {
-        let _ = writer.close().await;
-    };
-    closing
-        .or(rt.sleep_until(StdInstant::now() + Duration::from_secs(1)))
-        .await;
-    drop(stop);
+    driver: Driver,
+    inbox: mpsc::UnboundedReceiver<Msg>,
+    jobs: Vec<ConnectJob>,
+    io: Vec<ConnIo>,
+    deadline: Option<StdInstant>,
+    timer: Option<(StdInstant, BoxFuture<()>)>,
+    conns: HashMap<ConnId, Conn<R::Writer>>,
+    tasks: FuturesUnordered<Task<R>>,
+    dirty: Vec<ConnId>,
 }
 
-/// Hands what arrives to the driver until end of stream, an error, or the writer says stop.
-async fn read_loop<Rd: ConnRead>(
-    mut reader: Rd,
-    stop: oneshot::Receiver<()>,
-    inbox: Inbox,
-    conn: ConnId,
-) {
-    let reading = async {
-        let mut buf = vec![0u8; 64 * 1024];
-        let error = loop {
-            match reader.read(&mut buf).await {
-                Ok(0) => break None,
-                Ok(n) => {
-                    let bytes = Bytes::copy_from_slice(buf.get(..n).unwrap_or_default());
-                    if inbox.unbounded_send(Msg::Received { conn, bytes }).is_err() {
-                        return;
+/// The driver loop: take in messages, I/O completions and the deadline, feed them, drain, and
+/// start the writes and connects that result.
+async fn run<R: Runtime>(rt: R, driver: Driver, inbox: mpsc::UnboundedReceiver<Msg>) {
+    let mut lp = Loop {
+        rt,
+        driver,
+        inbox,
+        jobs: Vec::new(),
+        io: Vec::new(),
+        deadline: None,
+        timer: None,
+        conns: HashMap::new(),
+        tasks: FuturesUnordered::new(),
+        dirty: Vec::new(),
+    };
+    lp.drain();
+    std::future::poll_fn(|cx| lp.poll_run(cx)).await;
+    lp.inbox.close();
+    // Requests that were still in the inbox end with `Closed` as their senders drop.
+    while let Ok(msg) = lp.inbox.try_recv() {
+        if let Msg::Shutdown { done } = msg {
+            lp.driver.handle(Msg::Shutdown { done });
+        }
+    }
+    lp.driver.shutdown();
+    // Close every socket; each close is bounded by `CLOSE_TIMEOUT`.
+    let conns: Vec<ConnId> = lp.conns.keys().copied().collect();
+    for conn in conns {
+        lp.teardown(conn, true);
+    }
+    while lp.tasks.next().await.is_some() {}
+}
+
+impl<R: Runtime> Loop<R> {
+    /// Runs rounds until nothing is ready (or the driver stops: `Ready`).
+    fn poll_run(&mut self, cx: &mut Context<'_>) -> Poll<()> {
+        for _ in 0..ROUNDS {
+            let mut work = false;
+            for _ in 0..BATCH {
+                match self.inbox.poll_next(cx) {
+                    Poll::Ready(Some(msg)) => {
+                        work = true;
+                        if self.driver.handle(msg) == Flow::Stop {
+                            return Poll::Ready(());
+                        }
+                    }
+                    Poll::Ready(None) => return Poll::Ready(()),
+                    Poll::Pending => break,
+                }
+            }
+            for _ in 0..BATCH {
+                match self.tasks.poll_next(cx) {
+                    Poll::Ready(Some(ev)) => {
+                        work = true;
+                        self.on_event(ev);
+                    }
+                    Poll::Ready(None) | Poll::Pending => break,
+                }
+            }
+            if self.poll_timer(cx) {
+                work = true;
+            }
+            if !work {
+                return Poll::Pending;
+            }
+            self.drain();
+        }
+        // Busy: let the executor run others, then come back.
+        cx.waker().wake_by_ref();
+        Poll::Pending
+    }
+
+    /// Ticks the driver if its deadline has come (a busy loop must not starve the timers), else
+    /// makes sure a timer will wake the loop. True if it ticked.
+    fn poll_timer(&mut self, cx: &mut Context<'_>) -> bool {
+        let Some(at) = self.deadline else {
+            return false;
+        };
+        for _ in 0..4 {
+            if StdInstant::now() >= at {
+                self.driver.tick();
+                return true;
+            }
+            // A timer set for a later deadline is replaced; one set earlier is kept (re-arming
+            // costs, and an early tick is harmless).
+            if self.timer.as_ref().is_none_or(|(t, _)| *t > at) {
+                let rt = self.rt.clone();
+                self.timer = Some((at, Box::pin(async move { rt.sleep_until(at).await })));
+            }
+            let Some((_, timer)) = self.timer.as_mut() else {
+                return false;
+            };
+            if timer.as_mut().poll(cx).is_pending() {
+                return false;
+            }
+            self.timer = None;
+        }
+        false
+    }
+
+    /// Drains the core, then opens connections, queues transmits, closes, and starts writes.
+    fn drain(&mut self) {
+        self.deadline = self.driver.poll_io(&mut self.jobs, &mut self.io);
+        for job in std::mem::take(&mut self.jobs) {
+            self.connect(job);
+        }
+        let mut io = std::mem::take(&mut self.io);
+        for op in io.drain(..) {
+            match op {
+                ConnIo::Transmit { conn, bytes } => {
+                    if let Some(c) = self.conns.get_mut(&conn) {
+                        c.out.extend_from_slice(&bytes);
+                        if !c.dirty {
+                            c.dirty = true;
+                            self.dirty.push(conn);
+                        }
                     }
                 }
-                Err(e) => break Some(e.to_string()),
+                ConnIo::Close { conn } => self.teardown(conn, true),
+            }
+        }
+        self.io = io;
+        for conn in std::mem::take(&mut self.dirty) {
+            if let Some(c) = self.conns.get_mut(&conn) {
+                c.dirty = false;
+                if !c.out.is_empty()
+                    && let Some(writer) = c.writer.take()
+                {
+                    self.write(conn, writer);
+                }
+            }
+        }
+    }
+
+    fn connect(&mut self, job: ConnectJob) {
+        let ConnectJob {
+            conn,
+            endpoint,
+            tls,
+            timeout,
+            ..
+        } = job;
+        self.conns.insert(
+            conn,
+            Conn {
+                writer: None,
+                out: Vec::new(),
+                spare: Vec::new(),
+                dirty: false,
+            },
+        );
+        let rt = self.rt.clone();
+        let fut = async move {
+            let result = rt.connect(&endpoint, tls, timeout).await;
+            Ev::Connected { conn, result }
+        };
+        self.push(conn, Kind::Connect, fut);
+    }
+
+    /// Starts writing what is queued for `conn` (which has bytes queued).
+    fn write(&mut self, conn: ConnId, mut writer: R::Writer) {
+        let Some(c) = self.conns.get_mut(&conn) else {
+            return;
+        };
+        let mut buf = std::mem::take(&mut c.spare);
+        std::mem::swap(&mut buf, &mut c.out);
+        let fut = async move {
+            let result = writer.write_all(&buf).await;
+            Ev::Written {
+                conn,
+                writer,
+                buf,
+                result,
             }
         };
-        let _ = inbox.unbounded_send(Msg::Closed { conn, error });
-    };
-    let stopped = async {
-        let _ = stop.await;
-    };
-    reading.or(stopped).await;
+        self.push(conn, Kind::Write, fut);
+    }
+
+    fn read(&mut self, conn: ConnId, mut reader: R::Reader, mut buf: Vec<u8>) {
+        let fut = async move {
+            let result = reader.read(&mut buf).await;
+            Ev::Read {
+                conn,
+                reader,
+                buf,
+                result,
+            }
+        };
+        self.push(conn, Kind::Read, fut);
+    }
+
+    fn push(
+        &mut self,
+        conn: ConnId,
+        kind: Kind,
+        fut: impl Future<Output = Ev<R>> + Send + 'static,
+    ) {
+        self.tasks.push(Task {
+            conn,
+            kind,
+            fut: Box::pin(fut),
+        });
+    }
+
+    /// Forgets `conn`: drops its pending I/O futures (and with them its halves, unless
+    /// `graceful` and no write is in flight: then its socket is closed within `CLOSE_TIMEOUT`).
+    fn teardown(&mut self, conn: ConnId, graceful: bool) {
+        let Some(c) = self.conns.remove(&conn) else {
+            return;
+        };
+        if self
+            .tasks
+            .iter()
+            .any(|t| t.conn == conn && t.kind != Kind::Close)
+        {
+            for task in std::mem::take(&mut self.tasks) {
+                if task.conn != conn || task.kind == Kind::Close {
+                    self.tasks.push(task);
+                }
+            }
+        }
+        if graceful && let Some(mut writer) = c.writer {
+            let rt = self.rt.clone();
+            let fut = async move {
+                let closing = async {
+                    let _ = writer.close().await;
+                };
+                closing
+                    .or(rt.sleep_until(StdInstant::now() + CLOSE_TIMEOUT))
+                    .await;
+                Ev::Closed
+            };
+            self.push(conn, Kind::Close, fut);
+        }
+    }
+
+    fn on_event(&mut self, ev: Ev<R>) {
+        match ev {
+            Ev::Connected { conn, result } => match result {
+                Ok((reader, writer)) => {
+                    let Some(c) = self.conns.get_mut(&conn) else {
+                        return;
+                    };
+                    c.writer = Some(writer);
+                    if !c.out.is_empty() && !c.dirty {
+                        c.dirty = true;
+                        self.dirty.push(conn);
+                    }
+                    self.read(conn, reader, vec![0u8; READ_BUF]);
+                    self.driver.handle(Msg::Connected { conn });
+                }
+                Err(e) => {
+                    self.conns.remove(&conn);
+                    self.driver.handle(Msg::ConnectFailed {
+                        conn,
+                        error: e.to_string(),
+                    });
+                }
+            },
+            Ev::Read {
+                conn,
+                reader,
+                buf,
+                result,
+            } => match result {
+                Ok(0) => self.closed(conn, None),
+                Ok(n) => {
+                    self.driver.received(conn, buf.get(..n).unwrap_or_default());
+                    self.read(conn, reader, buf);
+                }
+                Err(e) => self.closed(conn, Some(e.to_string())),
+            },
+            Ev::Written {
+                conn,
+                writer,
+                mut buf,
+                result,
+            } => {
+                if let Err(e) = result {
+                    self.teardown(conn, false);
+                    self.driver.handle(Msg::Closed {
+                        conn,
+                        error: Some(format!("write failed: {e}")),
+                    });
+                    return;
+                }
+                let Some(c) = self.conns.get_mut(&conn) else {
+                    return;
+                };
+                if buf.capacity() <= KEEP_BUF {
+                    buf.clear();
+                    c.spare = buf;
+                }
+                if c.out.is_empty() {
+                    c.writer = Some(writer);
+                } else {
+                    self.write(conn, writer);
+                }
+            }
+            Ev::Closed => {}
+        }
+    }
+
+    /// The peer closed `conn` (or reading failed).
+    fn closed(&mut self, conn: ConnId, error: Option<String>) {
+        self.teardown(conn, true);
+        self.driver.handle(Msg::Closed { conn, error });
+    }
 }
