@@ -49,21 +49,12 @@ impl Exec {
     }
 }
 
-/// One key per slot (16384 keys), found by hashing candidates.
+/// One key per slot: `keys[slot]` hashes to `slot` (16384 keys).
 fn keys_in_every_slot(prefix: &str) -> Vec<String> {
-    let mut keys = vec![String::new(); 16384];
-    let mut missing = 16384;
-    let mut i = 0u64;
-    while missing > 0 {
-        let key = format!("{prefix}{i}");
-        let slot = usize::from(slotwise_slot::key_slot(key.as_bytes()).get());
-        if keys[slot].is_empty() {
-            keys[slot] = key;
-            missing -= 1;
-        }
-        i += 1;
-    }
-    keys
+    slotwise_test_cluster::slot_tags()
+        .iter()
+        .map(|tag| format!("{prefix}{{{tag}}}"))
+        .collect()
 }
 
 fn plain_cluster() -> Cluster {
