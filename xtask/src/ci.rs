@@ -55,7 +55,7 @@ pub(crate) fn run(args: &[String]) -> Result {
     )?;
 
     step("tests");
-    exec(cargo().args(["test", "--workspace"]))?;
+    exec(cargo().args(["test", "--workspace", "--no-fail-fast"]))?;
 
     step("no_std builds");
     let installed = Command::new("rustup")

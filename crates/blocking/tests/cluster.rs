@@ -211,7 +211,7 @@ fn shutdown_ends_pending_requests_and_refuses_new_ones() {
     let t = Instant::now();
     client.shutdown();
     assert!(matches!(blocked.wait(), Err(Error::Closed)));
-    assert!(t.elapsed() < Duration::from_secs(1));
+    assert!(t.elapsed() < Duration::from_secs(3), "{:?}", t.elapsed());
     assert!(matches!(other.get("k"), Err(Error::Closed)));
     assert!(other.is_closed());
 

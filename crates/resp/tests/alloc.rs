@@ -3,25 +3,36 @@
 #![allow(unsafe_code)]
 
 use std::alloc::{GlobalAlloc, Layout, System};
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::cell::Cell;
 
 use bytes::BytesMut;
 use slotwise_resp::{Decoder, Frame};
 
 struct Counting;
-static ALLOCATED: AtomicUsize = AtomicUsize::new(0);
+
+thread_local! {
+    /// Bytes requested by this thread. Counted per thread so that the test harness and other
+    /// tests running in parallel cannot leak into a measurement (a `const` thread-local of a
+    /// `Cell` needs no allocation and no destructor, so the allocator may touch it).
+    static ALLOCATED: Cell<usize> = const { Cell::new(0) };
+}
+
+fn count(bytes: usize) {
+    // `try_with` fails only while the thread is being torn down; nothing is measured then.
+    let _ = ALLOCATED.try_with(|n| n.set(n.get() + bytes));
+}
 
 // SAFETY: forwards to the system allocator, only counting requested bytes.
 unsafe impl GlobalAlloc for Counting {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        ALLOCATED.fetch_add(layout.size(), Ordering::Relaxed);
+        count(layout.size());
         unsafe { System.alloc(layout) }
     }
     unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
         unsafe { System.dealloc(ptr, layout) }
     }
     unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        ALLOCATED.fetch_add(new_size, Ordering::Relaxed);
+        count(new_size);
         unsafe { System.realloc(ptr, layout, new_size) }
     }
 }
@@ -29,13 +40,11 @@ unsafe impl GlobalAlloc for Counting {
 #[global_allocator]
 static GLOBAL: Counting = Counting;
 
-/// Bytes allocated while running `f` (the tests in this file run one at a time: see `main`-less lock).
+/// Bytes allocated by the current thread while running `f`.
 fn allocated_by(f: impl FnOnce()) -> usize {
-    static LOCK: std::sync::Mutex<()> = std::sync::Mutex::new(());
-    let _guard = LOCK.lock().unwrap();
-    let before = ALLOCATED.load(Ordering::SeqCst);
+    let before = ALLOCATED.with(Cell::get);
     f();
-    ALLOCATED.load(Ordering::SeqCst) - before
+    ALLOCATED.with(Cell::get) - before
 }
 
 #[test]

@@ -298,7 +298,7 @@ async fn shutdown_ends_pending_requests_and_refuses_new_ones() {
     let t = Instant::now();
     client.shutdown().await;
     assert!(matches!(blocked.await, Err(Error::Closed)));
-    assert!(t.elapsed() < Duration::from_secs(1));
+    assert!(t.elapsed() < Duration::from_secs(3), "{:?}", t.elapsed());
     assert!(matches!(other.get("k").await, Err(Error::Closed)));
     assert!(other.is_closed());
 
