@@ -7,7 +7,6 @@
 //! cargo xtask demo [--duration SECS] [--tls] [--primaries N] [--replicas M] [--workers N]
 //! ```
 
-mod events;
 mod faults;
 mod histogram;
 mod keys;
@@ -26,7 +25,7 @@ use slotwise_test_cluster::{Cluster, ClusterOptions};
 
 use self::ledger::{CounterLog, KillWindow};
 use self::stats::{PHASES, Stats, lock};
-use self::status::{ClientCounters, Printer};
+use self::status::Printer;
 
 /// The demo's errors: test-cluster's are `Send + Sync`, so these are too.
 pub(crate) type Result<T = ()> = std::result::Result<T, Box<dyn std::error::Error + Send + Sync>>;
@@ -128,8 +127,7 @@ fn demo(cluster: &Cluster, options: &Options, printer: &Arc<Printer>) -> Result<
         .worker_threads(2)
         .enable_all()
         .build()?;
-    let counters = Arc::new(ClientCounters::default());
-    let client = runtime.block_on(connect(cluster, &counters))?;
+    let client = runtime.block_on(connect(cluster))?;
     printer.note(&format!(
         "slotwise-tokio client connected; {} tasks issue SET (idempotent), GET and INCR (not idempotent) \
          on keys in all 16384 slots",
@@ -153,7 +151,8 @@ fn demo(cluster: &Cluster, options: &Options, printer: &Arc<Printer>) -> Result<
     let status_stop = Arc::new(AtomicBool::new(false));
     let status = status::spawn(
         Arc::clone(&stats),
-        Arc::clone(&counters),
+        client.handle().clone(),
+        runtime.handle().clone(),
         Arc::clone(printer),
         Arc::clone(&status_stop),
     );
@@ -246,12 +245,8 @@ fn read_counters(cluster: &Cluster, tags: &[String]) -> Result<Vec<i64>> {
     Ok(finals)
 }
 
-/// Connects the client (TLS with the cluster's CA and client certificate when on) and starts
-/// counting its events.
-async fn connect(
-    cluster: &Cluster,
-    counters: &Arc<ClientCounters>,
-) -> Result<slotwise_tokio::Client> {
+/// Connects the client (TLS with the cluster's CA and client certificate when on).
+async fn connect(cluster: &Cluster) -> Result<slotwise_tokio::Client> {
     let seed = cluster.seed()?;
     let mut config = slotwise_client::ClientConfig::new([seed.to_string()])?;
     if let Some(files) = cluster.tls_files() {
@@ -260,6 +255,5 @@ async fn connect(
                 .client_cert(&files.client_cert, &files.client_key),
         );
     }
-    events::install(Arc::clone(counters));
     Ok(slotwise_tokio::Client::connect(config).await?)
 }

@@ -36,7 +36,8 @@ use slotwise_client::resp::Arg;
 
 pub use slotwise_client::{
     Auth, ClientConfig, Credentials, CredentialsProvider, Endpoint, Error, Frame, FromFrame,
-    Handle, Pending, ReadFrom, Request, RequestError, Result, ServerError, TlsOptions, commands,
+    Handle, Pending, ReadFrom, Request, RequestError, Result, ServerError, Stats, TlsOptions,
+    commands,
 };
 
 /// A Redis Cluster client for synchronous code.
@@ -183,6 +184,11 @@ impl Client {
     #[must_use]
     pub fn is_closed(&self) -> bool {
         self.handle.is_closed()
+    }
+
+    /// The core's counters as of now (see [`Stats`]); [`Error::Closed`] once shut down.
+    pub fn stats(&self) -> Result<Stats> {
+        block_on(self.handle.stats())
     }
 
     /// Stops the client: the driver stops, connections close, pending requests and later calls

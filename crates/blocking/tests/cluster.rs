@@ -83,12 +83,28 @@ fn every_slot_through_one_hostname_seed() {
     assert_eq!(e.server_code(), Some("WRONGTYPE"), "{e}");
     let e = client.cmd(["MGET", "a", "b"]).unwrap_err();
     assert!(matches!(e, Error::Request(RequestError::CrossSlot)), "{e}");
+    let before = client.stats().unwrap();
+    assert_eq!(before.connections, 3, "{before:?}");
     let e = client
         .send(Request::new(["BLPOP", "empty-list", "0"]).timeout(Duration::from_millis(200)))
         .unwrap_err();
     assert!(e.is_timeout(), "{e}");
+    // The core's counters: every request above, each ended once; the two client-side failures.
+    let stats = client.stats().unwrap();
+    let requests = 2 * keys.len() + keys.iter().step_by(7).count() + 6 + 4;
+    assert_eq!(stats.requests, requests as u64, "{stats:?}");
+    assert_eq!(stats.replies + stats.failed, stats.requests, "{stats:?}");
+    assert_eq!((stats.failed, stats.timeouts), (2, 1), "{stats:?}");
+    // The server still blocks in that BLPOP, so nothing can come back on its connection: the core
+    // closed it as stalled (and reconnects when that node is needed).
+    assert_eq!(
+        stats.connection_failures,
+        before.connection_failures + 1,
+        "{stats:?}"
+    );
     eprintln!("every slot: {:?}", started.elapsed());
     client.shutdown();
+    assert!(matches!(client.stats(), Err(Error::Closed)));
 }
 
 #[test]

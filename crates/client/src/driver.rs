@@ -10,6 +10,7 @@ use bytes::Bytes;
 use futures_channel::{mpsc, oneshot};
 use slotwise_cluster::{
     Cluster, ConnId, Endpoint, Frame, Input, Instant, Output, Request, RequestError, RequestId,
+    Stats,
 };
 
 use crate::tls::{TlsTarget, server_name};
@@ -29,6 +30,11 @@ pub enum Msg {
         request: Request,
         /// Where the outcome goes.
         reply: ReplySender,
+    },
+    /// Send the core's counters, as of now, to `reply`.
+    Stats {
+        /// Where they go.
+        reply: oneshot::Sender<Stats>,
     },
     /// Stop: pending requests end with [`Error::Closed`], connections close; then `done` fires.
     Shutdown {
@@ -227,6 +233,9 @@ impl Driver {
                 }
                 let id = self.cluster.submit(now, request);
                 self.pending.insert(id, reply);
+            }
+            Msg::Stats { reply } => {
+                let _ = reply.send(self.cluster.stats());
             }
             Msg::Shutdown { done } => {
                 self.done.extend(done);

@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use futures_channel::oneshot;
-use slotwise_cluster::{Frame, Request, RequestError};
+use slotwise_cluster::{Frame, Request, RequestError, Stats};
 use slotwise_resp::Arg;
 
 use crate::driver::{Inbox, Msg};
@@ -217,6 +217,18 @@ impl Handle {
     pub async fn ttl(&self, key: impl AsRef<[u8]>) -> Result<Option<Duration>, Error> {
         let ms: i64 = self.send_as(commands::pttl(key)).await?;
         Ok(u64::try_from(ms).ok().map(Duration::from_millis))
+    }
+
+    /// The core's counters as of now: requests, replies and failures by kind, `MOVED`/`ASK`
+    /// redirects, retries, refreshes, the topology epoch, connections and bytes (see [`Stats`]).
+    /// [`Error::Closed`] once the client has stopped.
+    pub async fn stats(&self) -> Result<Stats, Error> {
+        let (reply, rx) = oneshot::channel();
+        self.shared
+            .inbox
+            .unbounded_send(Msg::Stats { reply })
+            .map_err(|_| Error::Closed)?;
+        rx.await.map_err(|_| Error::Closed)
     }
 
     /// Stops the client: the driver stops, every connection closes, requests still pending end

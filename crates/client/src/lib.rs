@@ -72,7 +72,7 @@ pub use tls::{Pem, TlsOptions, TlsTarget, server_name};
 /// Re-exported from the core: what requests, replies and configuration are made of.
 pub use slotwise_cluster::{
     Auth, Backoff, Config, Credentials, CredentialsProvider, Endpoint, Event, Frame, Protocol,
-    ReadFrom, RefreshPolicy, Request, RequestError,
+    ReadFrom, RefreshPolicy, Request, RequestError, Stats,
 };
 /// Re-exported so that adapters and applications name the same versions.
 pub use {bytes, futures_channel, rustls, slotwise_resp as resp};

@@ -16,7 +16,8 @@ use crate::rng::Rng;
 use crate::router::Router;
 use crate::slab::{Key, Slab};
 use crate::{
-    Config, ConnId, Event, Input, Instant, Output, RefreshReason, Request, RequestError, RequestId,
+    Config, ConnId, Event, Input, Instant, Output, RedirectKind, RefreshReason, Request,
+    RequestError, RequestId, Stats,
 };
 
 /// The sans-IO Redis Cluster client core.
@@ -69,6 +70,7 @@ pub struct Cluster {
     /// Earliest connect deadline or reconnect time of any node (a hint: may be early).
     pub(crate) node_timer: Instant,
     pub(crate) epoch: u64,
+    pub(crate) stats: Stats,
 }
 
 impl core::fmt::Debug for Cluster {
@@ -108,6 +110,7 @@ impl Cluster {
             unrouted: VecDeque::new(),
             node_timer: Instant::MAX,
             epoch: 0,
+            stats: Stats::default(),
         };
         cluster.start_refresh(RefreshReason::Bootstrap, true);
         cluster
@@ -219,6 +222,7 @@ impl Cluster {
                 continue;
             }
             conn.flushed = conn.fifo.len();
+            self.stats.bytes_sent += conn.wbuf.len() as u64;
             return Output::Transmit {
                 conn: conn.id,
                 bytes: conn.wbuf.split().freeze(),
@@ -253,15 +257,54 @@ impl Cluster {
         self.epoch
     }
 
+    /// Counters of what the core has done so far (cheap: a copy).
+    #[must_use]
+    pub fn stats(&self) -> Stats {
+        Stats {
+            requests: self.next_request,
+            topology_epoch: self.epoch,
+            connects: self.next_conn,
+            connections: self.conns.len() as u64,
+            ..self.stats
+        }
+    }
+
     pub(crate) fn reply(
         &mut self,
         id: RequestId,
         result: Result<slotwise_resp::Frame, RequestError>,
     ) {
+        let s = &mut self.stats;
+        match &result {
+            Ok(_) => s.replies += 1,
+            Err(e) => {
+                s.failed += 1;
+                match e {
+                    RequestError::Timeout { .. } => s.timeouts += 1,
+                    RequestError::ConnectionLost {
+                        maybe_applied: true,
+                        ..
+                    }
+                    | RequestError::Protocol { .. } => s.maybe_applied += 1,
+                    _ => {}
+                }
+            }
+        }
         self.out.push_back(Output::Reply { id, result });
     }
 
     pub(crate) fn event(&mut self, event: Event) {
+        let s = &mut self.stats;
+        match &event {
+            Event::Redirected { kind, .. } => match kind {
+                RedirectKind::Moved => s.moved += 1,
+                RedirectKind::Ask => s.ask += 1,
+            },
+            Event::RefreshStarted { .. } => s.refreshes += 1,
+            Event::RefreshFailed => s.refresh_failures += 1,
+            Event::NodeFailing { .. } => s.connection_failures += 1,
+            _ => {}
+        }
         self.out.push_back(Output::Event(event));
     }
 

@@ -226,6 +226,7 @@ impl Cluster {
         };
         entry.attempts += 1;
         entry.place = Place::Backoff;
+        self.stats.retries += 1;
         let attempt = entry.attempts.saturating_sub(1);
         let at = self.now + self.config.backoff.delay(attempt, &mut self.rng);
         self.retries.push(Reverse((at, key)));

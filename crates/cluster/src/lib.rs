@@ -12,7 +12,8 @@
 //!   [`RefreshPolicy`], [`RefreshTriggers`], [`Backoff`], [`ReadFrom`]).
 //! - [`Request`]: a command, encoded once; `idempotent` and a deadline override.
 //! - [`Input`] / [`Output`] with [`ConnId`], [`RequestId`]; [`Instant`] (the core's time).
-//! - [`RequestError`]: why a request ended without a Redis reply; [`Event`]: what happened inside.
+//! - [`RequestError`]: why a request ended without a Redis reply; [`Event`]: what happened inside;
+//!   [`Stats`]: counters of it all ([`Cluster::stats`]).
 //!
 //! ## The drain loop
 //!
@@ -121,6 +122,7 @@ mod request;
 mod rng;
 mod router;
 mod slab;
+mod stats;
 mod time;
 mod timers;
 
@@ -133,6 +135,7 @@ pub use error::RequestError;
 pub use event::{Event, RedirectKind, RefreshReason};
 pub use io::{ConnId, Input, Output, RequestId};
 pub use request::Request;
+pub use stats::Stats;
 pub use time::Instant;
 
 /// Re-exported: the frames replies come in, and the endpoints and diffs events speak of.

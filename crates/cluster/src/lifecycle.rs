@@ -157,6 +157,7 @@ impl Cluster {
             Some(c) if c.phase != Phase::Connecting => {
                 c.last_rx = now;
                 c.rbuf.extend_from_slice(bytes);
+                self.stats.bytes_received += bytes.len() as u64;
             }
             _ => {
                 // Bytes before `Connected` (or the connection is gone): the adapter broke the
@@ -293,6 +294,7 @@ impl Cluster {
                 self.trigger_refresh(RefreshReason::ConnectionFailure);
             }
         }
+        self.stats.retries += again.len() as u64;
         for key in again {
             if let Some(e) = self.entries.get_mut(key) {
                 e.place = crate::entry::Place::Backoff;

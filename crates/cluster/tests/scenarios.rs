@@ -539,3 +539,66 @@ fn tls_server_name_and_readonly_replicas() {
     assert_eq!(s.reply_of(read), Ok(ok("r")));
     assert_eq!(s.reply_of(write), Ok(ok("OK")));
 }
+
+#[test]
+fn stats_count_redirects_retries_failures_and_bytes() {
+    let (mut s, a, b) = ready(Script::config(A));
+    let boot = s.cluster.stats();
+    assert_eq!(boot.topology_epoch, 1);
+    assert_eq!(boot.refreshes, 1, "the bootstrap");
+    assert_eq!((boot.connects, boot.connections), (2, 2));
+    assert_eq!((boot.requests, boot.replies, boot.failed), (0, 0, 0));
+    assert!(boot.bytes_sent > 0 && boot.bytes_received > 0, "{boot:?}");
+
+    // A MOVED, an ASK, a TRYAGAIN.
+    let moved = s.get(&["GET", "bar"]);
+    s.expect_sent(a, &[&["GET", "bar"]]);
+    s.recv(a, "-MOVED 5061 127.0.0.1:7001\r\n");
+    s.expect_sent(b, &[&["GET", "bar"]]);
+    s.recv(b, "+x\r\n");
+    assert_eq!(s.reply_of(moved), Ok(ok("x")));
+    let asked = s.get(&["GET", "foo"]);
+    s.expect_sent(b, &[&["GET", "foo"]]);
+    s.recv(b, "-ASK 12182 127.0.0.1:7000\r\n");
+    s.expect_sent(a, &[&["ASKING"], &["GET", "foo"]]);
+    s.recv(a, "+OK\r\n+y\r\n");
+    assert_eq!(s.reply_of(asked), Ok(ok("y")));
+    let retried = s.get(&["GET", "foo"]);
+    s.expect_sent(b, &[&["GET", "foo"]]);
+    s.recv(b, "-TRYAGAIN\r\n");
+    s.advance(Duration::from_millis(20));
+    s.expect_sent(b, &[&["GET", "foo"]]);
+    let before = s.cluster.stats();
+    s.recv(b, "-WRONGTYPE not a string\r\n");
+    assert!(s.reply_of(retried).is_ok(), "an error reply is a reply");
+    let after = s.cluster.stats();
+    assert_eq!(after.bytes_received - before.bytes_received, 25);
+    assert_eq!((after.moved, after.ask, after.retries), (1, 1, 1));
+    assert_eq!((after.requests, after.replies, after.failed), (3, 3, 0));
+
+    // B dies with a read and a write in flight: the read is retried, the write may have applied.
+    let get = s.get(&["GET", "foo"]);
+    let incr = s.get(&["INCR", "foo"]);
+    s.expect_sent(b, &[&["GET", "foo"], &["INCR", "foo"]]);
+    s.close(b);
+    assert!(matches!(
+        s.reply_of(incr),
+        Err(RequestError::ConnectionLost {
+            maybe_applied: true,
+            ..
+        })
+    ));
+    let lost = s.cluster.stats();
+    assert_eq!((lost.failed, lost.maybe_applied, lost.timeouts), (1, 1, 0));
+    assert_eq!(lost.retries, 2, "the read, again");
+    assert_eq!(lost.connection_failures, 1);
+    assert_eq!(lost.connections, 1);
+    // Nobody answers for B until the read's deadline.
+    s.advance(Duration::from_secs(10));
+    assert!(matches!(s.reply_of(get), Err(RequestError::Timeout { .. })));
+    let end = s.cluster.stats();
+    assert_eq!((end.requests, end.replies, end.failed), (5, 3, 2));
+    assert_eq!((end.timeouts, end.maybe_applied), (1, 1));
+    // The MOVED and the loss each asked for a refresh (coalesced, so started after a short window).
+    assert!(end.refreshes >= 2, "{end:?}");
+}

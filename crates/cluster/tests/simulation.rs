@@ -594,6 +594,36 @@ impl Sim {
                 return Err(format!("{id} never answered"));
             }
         }
+        // The core's counters agree with what the callers got.
+        let stats = self.core.stats();
+        let ok = self.replies.values().filter(|(r, _)| r.is_ok()).count() as u64;
+        let failed = self.replies.len() as u64 - ok;
+        let ambiguous = self
+            .replies
+            .values()
+            .filter(|(r, _)| {
+                matches!(
+                    r,
+                    Err(RequestError::ConnectionLost {
+                        maybe_applied: true,
+                        ..
+                    } | RequestError::Protocol { .. })
+                )
+            })
+            .count() as u64;
+        if (
+            stats.requests,
+            stats.replies,
+            stats.failed,
+            stats.maybe_applied,
+        ) != (self.submitted.len() as u64, ok, failed, ambiguous)
+        {
+            return Err(format!(
+                "stats {stats:?} disagree: {} submitted, {ok} replies, {failed} failed, \
+                 {ambiguous} maybe applied",
+                self.submitted.len()
+            ));
+        }
         // No request outlives its deadline (+1 ms of slack for a timer tick).
         for (id, (_, submitted_at)) in &self.submitted {
             let answered_at = self.replies[id].1;

@@ -314,3 +314,36 @@ async fn shutdown_ends_pending_requests_and_refuses_new_ones() {
     assert!(matches!(e, Error::Connect { .. }), "{e}");
     assert!(e.to_string().contains(&dead.to_string()), "{e}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn stats_count_requests_and_the_moved_after_a_reshard() {
+    let cluster = plain_cluster();
+    let client = Client::connect(ClientConfig::new([seed(&cluster)]).unwrap())
+        .await
+        .unwrap();
+    let boot = client.stats().await.unwrap();
+    assert_eq!(boot.connections, 3, "{boot:?}");
+    assert_eq!(boot.topology_epoch, 1, "{boot:?}");
+    assert_eq!((boot.requests, boot.moved), (0, 0), "{boot:?}");
+
+    // One slot moves behind the client's back; its next request for that slot meets a MOVED.
+    let primaries = cluster.primaries().unwrap();
+    let (from, to) = (primaries[0].port, primaries[1].port);
+    let moved = tokio::task::block_in_place(|| cluster.reshard(from, to, 1)).unwrap();
+    let key = format!(
+        "k{{{}}}",
+        slotwise_test_cluster::slot_tags()[usize::from(moved[0])]
+    );
+    let before = client.stats().await.unwrap();
+    client.set(&key, "v").await.unwrap();
+    assert_eq!(client.get(&key).await.unwrap().as_deref(), Some(&b"v"[..]));
+    let after = client.stats().await.unwrap();
+    assert_eq!(after.moved - before.moved, 1, "{after:?}");
+    assert_eq!(after.requests - before.requests, 2, "{after:?}");
+    assert_eq!(after.replies - before.replies, 2, "{after:?}");
+    assert_eq!(after.failed, 0, "{after:?}");
+    assert!(after.bytes_sent > before.bytes_sent && after.bytes_received > before.bytes_received);
+
+    client.shutdown().await;
+    assert!(matches!(client.stats().await, Err(Error::Closed)));
+}

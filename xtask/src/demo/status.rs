@@ -1,24 +1,15 @@
 //! The live status line: once a second, ops/s, latency percentiles, errors, and what the client
-//! saw (redirects, refreshes, topology epoch). On a terminal it rewrites one line; otherwise (a pipe,
-//! CI logs) it prints a line per second.
+//! saw (redirects, retries, refreshes, topology epoch: its `stats()`). On a terminal it rewrites one
+//! line; otherwise (a pipe, CI logs) it prints a line per second.
 
 use std::io::{IsTerminal, Write};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
 use super::histogram::Snapshot;
 use super::stats::{PHASES, Stats};
-
-/// What the client reports through its events.
-#[derive(Default)]
-pub(crate) struct ClientCounters {
-    pub(crate) moved: AtomicU64,
-    pub(crate) ask: AtomicU64,
-    pub(crate) refreshes: AtomicU64,
-    pub(crate) epoch: AtomicU64,
-}
 
 /// Prints status lines and phase notes without mixing them up.
 pub(crate) struct Printer {
@@ -67,7 +58,8 @@ impl Printer {
 /// Runs the status line until `stop` is set.
 pub(crate) fn spawn(
     stats: Arc<Stats>,
-    client: Arc<ClientCounters>,
+    client: slotwise_client::Handle,
+    runtime: tokio::runtime::Handle,
     printer: Arc<Printer>,
     stop: Arc<AtomicBool>,
 ) -> JoinHandle<()> {
@@ -89,9 +81,10 @@ pub(crate) fn spawn(
             let new_errors = errors - last_errors;
             last_errors = errors;
             let max = stats.window_max_us.swap(0, Ordering::Relaxed);
+            let seen = runtime.block_on(client.stats()).unwrap_or_default();
             let line = format!(
                 "{:>4}s {:<12} {:>7.0} ops/s  p50 {:>6}  p99 {:>6}  max {:>7}  errors {:<3} \
-                 MOVED {} ASK {} refreshes {} epoch {}",
+                 MOVED {} ASK {} retries {} refreshes {} epoch {}",
                 stats.started.elapsed().as_secs(),
                 PHASES[stats.phase()],
                 window.count() as f64 / secs,
@@ -99,10 +92,11 @@ pub(crate) fn spawn(
                 ms(window.quantile(0.99)),
                 ms(max),
                 new_errors,
-                client.moved.load(Ordering::Relaxed),
-                client.ask.load(Ordering::Relaxed),
-                client.refreshes.load(Ordering::Relaxed),
-                client.epoch.load(Ordering::Relaxed),
+                seen.moved,
+                seen.ask,
+                seen.retries,
+                seen.refreshes,
+                seen.topology_epoch,
             );
             printer.status(&line);
         }
