@@ -6,8 +6,10 @@
 //! cargo xtask gen-commands                regenerate the command table from a live redis-server
 //! cargo xtask cluster start|stop|status|… a real local Redis Cluster, and faults to inflict on it
 //! cargo xtask demo [--duration S] [--tls] a cluster, traffic through slotwise-tokio, faults, a verdict
+//! cargo xtask bench [BENCH…]              the criterion benches, peers side by side (benches/README.md)
 //! ```
 
+mod bench;
 mod ci;
 mod cluster;
 mod demo;
@@ -29,6 +31,7 @@ fn main() -> ExitCode {
         "gen-commands" => gen_commands::run(rest),
         "cluster" => cluster::run(rest),
         "demo" => demo::run(rest),
+        "bench" => bench::run(rest),
         "help" | "--help" | "-h" => {
             println!("{}", HELP);
             Ok(())
@@ -55,4 +58,8 @@ tasks:
   demo [--duration SECS] [--tls] [--primaries N --replicas M]
                                a local cluster, a workload through slotwise-tokio with a live status
                                line, failover + SIGKILL + live reshard while it runs, then a table and
-                               a check that every acknowledged INCR is in Redis (exit 1 if not)";
+                               a check that every acknowledged INCR is in Redis (exit 1 if not)
+  bench [BENCH...] [--full] [-- ARGS]
+                               criterion benches with peers side by side (resp, slot, topology,
+                               cluster, e2e; default all), 1 s warm-up + 3 s measurement unless
+                               --full; ARGS go to criterion (a filter, --save-baseline NAME ...)";
