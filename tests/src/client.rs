@@ -4,7 +4,7 @@ use std::fmt;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use slotwise_cluster::{Frame, Request, RequestError};
+use slotwise_cluster::{Frame, Request, RequestError, Stats};
 use slotwise_test_cluster::Cluster;
 
 /// Why a call failed.
@@ -107,6 +107,8 @@ impl ClientSpec {
 pub trait TestClient: Send + Sync {
     /// Runs one request.
     fn call(&self, request: Request) -> Result<Frame, CallError>;
+    /// The client's counters (the core's [`Stats`]), as of now.
+    fn stats(&self) -> Result<Stats, CallError>;
 }
 
 /// One adapter (and runtime) under test.

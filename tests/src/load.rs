@@ -3,11 +3,11 @@
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use slotwise_cluster::{Frame, Request};
+use slotwise_cluster::{Frame, Request, Stats};
 
 use crate::client::{CallError, TestClient};
 use crate::keys::{self, SLOTS};
@@ -78,6 +78,9 @@ pub struct LoadReport {
     pub counters: BTreeMap<usize, Tally>,
     /// The keys' prefix.
     pub namespace: &'static str,
+    /// The client's counters when the load stopped (since it connected: they include what came
+    /// before this load on the same client).
+    pub client: Stats,
 }
 
 impl LoadReport {
@@ -117,21 +120,32 @@ impl LoadReport {
 
     /// One line for test output.
     pub fn summary(&self) -> String {
+        let c = &self.client;
         format!(
-            "{} ops, {} errors {:?}, {} stale reads, longest gap {:?}",
+            "{} ops, {} errors {:?}, {} stale reads, longest gap {:?}; client: MOVED {}, ASK {}, \
+             retries {}, refreshes {}, epoch {}, connection failures {}",
             self.ops,
             self.error_count(),
             self.errors,
             self.stale_reads,
-            self.max_gap
+            self.max_gap,
+            c.moved,
+            c.ask,
+            c.retries,
+            c.refreshes,
+            c.topology_epoch,
+            c.connection_failures
         )
     }
 }
 
 /// Running traffic; [`Load::stop`] ends it and returns what it saw.
 pub struct Load {
+    client: Arc<dyn TestClient>,
     namespace: &'static str,
     stop: Arc<AtomicBool>,
+    /// Steps done so far, by all workers.
+    steps: Arc<AtomicU64>,
     workers: Vec<JoinHandle<LoadReport>>,
 }
 
@@ -140,17 +154,21 @@ impl Load {
     /// and walks them in order, so every counter has a single writer.
     pub fn start(client: Arc<dyn TestClient>, options: LoadOptions) -> Load {
         let stop = Arc::new(AtomicBool::new(false));
+        let steps = Arc::new(AtomicU64::new(0));
         let started = Instant::now();
         let workers = (0..options.workers)
             .map(|w| {
                 let client = Arc::clone(&client);
                 let stop = Arc::clone(&stop);
-                std::thread::spawn(move || worker(&*client, w, options, &stop, started))
+                let steps = Arc::clone(&steps);
+                std::thread::spawn(move || worker(&*client, w, options, &stop, &steps, started))
             })
             .collect();
         Load {
+            client,
             namespace: options.namespace,
             stop,
+            steps,
             workers,
         }
     }
@@ -160,7 +178,22 @@ impl Load {
         self.workers.iter().all(JoinHandle::is_finished)
     }
 
-    /// Stops the workers (each finishes its current request) and merges their reports.
+    /// Waits until the workers have together visited every slot once more (each step is one slot:
+    /// worker `w` walks `w`, `w + workers`, …), or have finished, or `limit` has passed. After a
+    /// fault, this makes sure the traffic met every slot the fault touched.
+    pub fn wait_for_one_sweep(&self, limit: Duration) {
+        let target = self.steps.load(Ordering::Relaxed) + SLOTS as u64;
+        let started = Instant::now();
+        while self.steps.load(Ordering::Relaxed) < target
+            && !self.finished()
+            && started.elapsed() < limit
+        {
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    }
+
+    /// Stops the workers (each finishes its current request), merges their reports and reads the
+    /// client's counters.
     pub fn stop(self) -> LoadReport {
         self.stop.store(true, Ordering::Relaxed);
         let mut report = LoadReport {
@@ -170,6 +203,15 @@ impl Load {
         for w in self.workers {
             report.merge(w.join().expect("a load worker panicked"));
         }
+        report.client = self
+            .client
+            .stats()
+            .unwrap_or_else(|e| panic!("reading the client's stats: {e}"));
+        assert!(
+            report.client.requests >= report.ops,
+            "the client counted fewer requests than the load made: {:?}",
+            report.client
+        );
         report
     }
 }
@@ -179,6 +221,7 @@ fn worker(
     w: usize,
     options: LoadOptions,
     stop: &AtomicBool,
+    steps: &AtomicU64,
     started: Instant,
 ) -> LoadReport {
     let mut report = LoadReport::default();
@@ -243,6 +286,7 @@ fn worker(
             Err(_) => {}
         }
         record(&mut report, Op::Incr, slot, &result);
+        steps.fetch_add(1, Ordering::Relaxed);
 
         slot += options.workers;
         if slot >= SLOTS {

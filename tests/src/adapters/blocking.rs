@@ -1,7 +1,7 @@
 //! `slotwise-blocking`: no runtime; callers' threads park until their outcome.
 
 use slotwise_blocking::Client;
-use slotwise_cluster::{Frame, Request};
+use slotwise_cluster::{Frame, Request, Stats};
 
 use super::{call_error, client_config, outcome};
 use crate::client::{Adapter, CallError, ClientSpec, TestClient};
@@ -25,6 +25,10 @@ impl Adapter for Blocking {
 impl TestClient for BlockingClient {
     fn call(&self, request: Request) -> Result<Frame, CallError> {
         outcome(self.0.send(request))
+    }
+
+    fn stats(&self) -> Result<Stats, CallError> {
+        self.0.stats().map_err(super::call_error)
     }
 }
 

@@ -2,7 +2,7 @@
 //! their own threads.
 
 use slotwise_async_std::Client;
-use slotwise_cluster::{Frame, Request};
+use slotwise_cluster::{Frame, Request, Stats};
 
 use super::{call_error, client_config, outcome};
 use crate::client::{Adapter, CallError, ClientSpec, TestClient};
@@ -27,6 +27,10 @@ impl Adapter for Smol {
 impl TestClient for SmolClient {
     fn call(&self, request: Request) -> Result<Frame, CallError> {
         outcome(smol::block_on(self.0.send(request)))
+    }
+
+    fn stats(&self) -> Result<Stats, CallError> {
+        smol::block_on(self.0.stats()).map_err(super::call_error)
     }
 }
 

@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use slotwise_cluster::{Frame, Request};
+use slotwise_cluster::{Frame, Request, Stats};
 use slotwise_tokio::Client;
 
 use super::{client_config, outcome};
@@ -43,6 +43,11 @@ impl TestClient for TokioClient {
     fn call(&self, request: Request) -> Result<Frame, CallError> {
         let client = self.client.as_ref().expect("client present until drop");
         outcome(self.rt.block_on(client.send(request)))
+    }
+
+    fn stats(&self) -> Result<Stats, CallError> {
+        let client = self.client.as_ref().expect("client present until drop");
+        self.rt.block_on(client.stats()).map_err(super::call_error)
     }
 }
 

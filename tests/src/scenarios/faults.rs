@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use slotwise_test_cluster::ClusterOptions;
 
-use super::{assert_no_errors, connect, pause, start, verify_counters};
+use super::{SWEEP_LIMIT, assert_no_errors, connect, pause, start, verify_counters};
 use crate::client::{Adapter, ClientSpec};
 use crate::keys::SLOTS;
 use crate::load::{Load, LoadOptions, Op};
@@ -39,7 +39,8 @@ pub fn failover_under_load(adapter: &dyn Adapter) {
     pause(700);
     let primary = cluster.primaries().expect("primaries")[0].port;
     let promotion = cluster.failover(primary).expect("failover");
-    pause(700);
+    // Traffic meets every slot of the demoted primary afterwards.
+    load.wait_for_one_sweep(SWEEP_LIMIT);
     let report = load.stop();
     println!(
         "[{name}] failover ({} → {} in {:?}): {}",
@@ -57,6 +58,13 @@ pub fn failover_under_load(adapter: &dyn Adapter) {
     assert_eq!(
         report.stale_reads, 0,
         "[{name}] stale reads after a graceful failover"
+    );
+    // The failover really met the traffic: the demoted primary answered MOVED (or READONLY,
+    // retried) — zero errors above is not zero work.
+    assert!(
+        report.client.moved + report.client.retries > 0,
+        "[{name}] the client never saw the failover: {:?}",
+        report.client
     );
     verify_counters(name, &cluster, &report, &|_| false);
 }
@@ -81,7 +89,8 @@ pub fn kill_under_load(adapter: &dyn Adapter) {
         }
     }
     let promotion = cluster.kill(victim.port).expect("kill");
-    pause(1000);
+    // Traffic meets every slot of the killed primary after its replica took over.
+    load.wait_for_one_sweep(SWEEP_LIMIT);
     let report = load.stop();
     let outage = report.max_gap;
     println!(
@@ -111,6 +120,11 @@ pub fn kill_under_load(adapter: &dyn Adapter) {
         outage <= promotion.promoted_after + CLIENT_RECOVERY,
         "[{name}] the client took {:?} after the promotion to recover",
         outage.saturating_sub(promotion.promoted_after)
+    );
+    assert!(
+        report.client.connection_failures > 0,
+        "[{name}] the client never lost its connection to the killed primary: {:?}",
+        report.client
     );
     let check = verify_counters(name, &cluster, &report, &|slot| on_victim[slot]);
     println!(

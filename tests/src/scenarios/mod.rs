@@ -44,6 +44,10 @@ pub(crate) fn must(client: &dyn TestClient, args: &[&str]) -> Frame {
         .unwrap_or_else(|e| panic!("{args:?}: {e}"))
 }
 
+/// The longest to wait for a load to visit every slot once more after a fault (each scenario
+/// then checks the client really met the fault: redirects, retries or a lost connection).
+pub(crate) const SWEEP_LIMIT: Duration = Duration::from_secs(20);
+
 /// A short wait for faults to meet traffic.
 pub(crate) fn pause(ms: u64) {
     std::thread::sleep(Duration::from_millis(ms));

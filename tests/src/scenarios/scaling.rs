@@ -5,7 +5,7 @@ use std::time::{Duration, Instant};
 
 use slotwise_test_cluster::ClusterOptions;
 
-use super::{assert_no_errors, connect, pause, start, verify_counters};
+use super::{SWEEP_LIMIT, assert_no_errors, connect, pause, start, verify_counters};
 use crate::client::{Adapter, ClientSpec};
 use crate::load::{Load, LoadOptions};
 
@@ -34,7 +34,8 @@ pub fn reshard_under_load(adapter: &dyn Adapter) {
         .reshard(primaries[0].port, primaries[1].port, 500)
         .expect("reshard");
     let took = started.elapsed();
-    pause(500);
+    // Traffic meets every moved slot afterwards too (with the map the client had before).
+    load.wait_for_one_sweep(SWEEP_LIMIT);
     let report = load.stop();
     println!(
         "[{name}] reshard of {} slots in {took:?}: {}",
@@ -42,6 +43,12 @@ pub fn reshard_under_load(adapter: &dyn Adapter) {
         report.summary()
     );
     assert_no_errors(name, "live reshard", &report);
+    assert!(
+        report.client.moved + report.client.ask > 0,
+        "[{name}] no redirect during a reshard of {} slots: {:?}",
+        moved.len(),
+        report.client
+    );
     assert_eq!(
         report.stale_reads, 0,
         "[{name}] stale reads during a reshard"
@@ -62,7 +69,7 @@ pub fn add_node_under_load(adapter: &dyn Adapter) {
     let started = Instant::now();
     let added = cluster.add_node().expect("add-node");
     let took = started.elapsed();
-    pause(500);
+    load.wait_for_one_sweep(SWEEP_LIMIT);
     let report = load.stop();
     println!(
         "[{name}] add-node ({} slots onto {} in {took:?}): {}",
@@ -71,6 +78,12 @@ pub fn add_node_under_load(adapter: &dyn Adapter) {
         report.summary()
     );
     assert_no_errors(name, "add-node and rebalance", &report);
+    assert!(
+        report.client.moved + report.client.ask > 0,
+        "[{name}] no redirect while {} slots moved to a new node: {:?}",
+        added.slots_moved,
+        report.client
+    );
     assert_eq!(
         report.stale_reads, 0,
         "[{name}] stale reads during rebalancing"
