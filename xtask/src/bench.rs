@@ -5,7 +5,7 @@
 //! default settings are short (1 s warm-up, 3 s measurement, one `bencher`-format line per
 //! benchmark, easy to paste); `--full` keeps criterion's defaults (and its HTML reports).
 
-use crate::util::{Result, cargo, exec, root};
+use crate::util::{Result, cargo, exec, manifest_names, root};
 
 /// What `run` was asked for.
 #[derive(Debug, PartialEq, Eq)]
@@ -74,20 +74,7 @@ fn plan(args: &[String], all: &[String]) -> Result<Plan> {
 /// The `[[bench]]` names in `benches/Cargo.toml`, in file order.
 fn benches() -> Result<Vec<String>> {
     let manifest = std::fs::read_to_string(root().join("benches/Cargo.toml"))?;
-    Ok(bench_names(&manifest))
-}
-
-fn bench_names(manifest: &str) -> Vec<String> {
-    let mut names = Vec::new();
-    let mut in_bench = false;
-    for line in manifest.lines().map(str::trim) {
-        if line.starts_with('[') {
-            in_bench = line == "[[bench]]";
-        } else if in_bench && let Some(name) = line.strip_prefix("name = ") {
-            names.push(name.trim_matches('"').to_string());
-        }
-    }
-    names
+    Ok(manifest_names(&manifest, "[[bench]]"))
 }
 
 #[cfg(test)]
@@ -110,7 +97,8 @@ mod tests {
         // A `[lints]` section between benches does not hide the ones after it.
         let manifest =
             "[[bench]]\nname = \"a\"\n\n[lints]\nworkspace = true\n\n[[bench]]\nname = \"b\"\n";
-        assert_eq!(bench_names(manifest), strings(&["a", "b"]));
+        assert_eq!(manifest_names(manifest, "[[bench]]"), strings(&["a", "b"]));
+        assert!(manifest_names(manifest, "[[bin]]").is_empty());
     }
 
     #[test]

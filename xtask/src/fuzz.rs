@@ -5,7 +5,7 @@
 
 use std::process::Command;
 
-use crate::util::{Result, exec, root, succeeds};
+use crate::util::{Result, exec, manifest_names, root, succeeds};
 
 pub(crate) fn run(args: &[String]) -> Result {
     let mut seconds = 60;
@@ -48,16 +48,7 @@ pub(crate) fn libfuzzer_available() -> bool {
 /// The targets listed by cargo-fuzz's manifest (`[[bin]]` names in `fuzz/Cargo.toml`).
 pub(crate) fn targets() -> Result<Vec<String>> {
     let manifest = std::fs::read_to_string(root().join("fuzz/Cargo.toml"))?;
-    let mut targets = Vec::new();
-    let mut in_bin = false;
-    for line in manifest.lines().map(str::trim) {
-        if line.starts_with('[') {
-            in_bin = line == "[[bin]]";
-        } else if in_bin && let Some(name) = line.strip_prefix("name = ") {
-            targets.push(name.trim_matches('"').to_string());
-        }
-    }
-    Ok(targets)
+    Ok(manifest_names(&manifest, "[[bin]]"))
 }
 
 /// Runs one target for `seconds` (seed corpus first), failing on any crash.

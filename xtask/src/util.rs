@@ -51,3 +51,18 @@ fn show(cmd: &Command) -> String {
     }
     s
 }
+
+/// The `name = "…"` of every `header` table (`[[bin]]`, `[[bench]]` …) in a Cargo manifest, in
+/// file order.
+pub(crate) fn manifest_names(manifest: &str, header: &str) -> Vec<String> {
+    let mut names = Vec::new();
+    let mut inside = false;
+    for line in manifest.lines().map(str::trim) {
+        if line.starts_with('[') {
+            inside = line == header;
+        } else if inside && let Some(name) = line.strip_prefix("name = ") {
+            names.push(name.trim_matches('"').to_string());
+        }
+    }
+    names
+}

@@ -43,6 +43,13 @@ fn plain_cluster() -> Cluster {
     .expect("cluster starts")
 }
 
+/// A client of `cluster` with the default configuration.
+async fn connected(cluster: &Cluster) -> Client {
+    Client::connect(ClientConfig::new([seed(cluster)]).unwrap())
+        .await
+        .expect("connects")
+}
+
 fn seed(cluster: &Cluster) -> String {
     format!("localhost:{}", cluster.seed().expect("a seed").port())
 }
@@ -289,9 +296,7 @@ async fn tls_acl_announced_hostnames_and_mutual_tls() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn shutdown_ends_pending_requests_and_refuses_new_ones() {
     let cluster = plain_cluster();
-    let client = Client::connect(ClientConfig::new([seed(&cluster)]).unwrap())
-        .await
-        .unwrap();
+    let client = connected(&cluster).await;
     let other = client.clone();
     let blocked = client.submit(Request::new(["BLPOP", "nothing", "10"]));
     tokio::time::sleep(Duration::from_millis(100)).await;
@@ -318,9 +323,7 @@ async fn shutdown_ends_pending_requests_and_refuses_new_ones() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn stats_count_requests_and_the_moved_after_a_reshard() {
     let cluster = plain_cluster();
-    let client = Client::connect(ClientConfig::new([seed(&cluster)]).unwrap())
-        .await
-        .unwrap();
+    let client = connected(&cluster).await;
     let boot = client.stats().await.unwrap();
     assert_eq!(boot.connections, 3, "{boot:?}");
     assert_eq!(boot.topology_epoch, 1, "{boot:?}");
