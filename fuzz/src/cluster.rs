@@ -1,5 +1,6 @@
 //! Fuzz body for slotwise-cluster: arbitrary sequences of submits and inputs (garbage bytes, closes,
-//! time jumps included) never panic the core, and every submitted request gets at most one reply.
+//! time jumps included) never panic the core, every submitted request gets exactly one reply (past
+//! every deadline), and the core's `Stats` agree with what came out.
 
 use std::collections::HashSet;
 use std::time::Duration;
@@ -162,4 +163,13 @@ pub fn events(data: &[u8]) {
     drain(&mut core, &mut conns, &mut answered);
     // (BLPOP here blocks 1 s, so it has a deadline too.)
     assert_eq!(answered.len(), submitted.len(), "every request answered");
+    // The core's counters agree: every submit counted, each ended once as a reply or a failure.
+    let stats = core.stats();
+    assert_eq!(stats.requests, submitted.len() as u64, "{stats:?}");
+    assert_eq!(stats.replies + stats.failed, stats.requests, "{stats:?}");
+    assert!(
+        stats.timeouts + stats.maybe_applied <= stats.failed,
+        "{stats:?}"
+    );
+    assert!(stats.connects >= stats.connections, "{stats:?}");
 }
