@@ -17,8 +17,9 @@
 //!
 //! ## Where the client's tasks run
 //!
-//! The driver and each connection's reader and writer run on a small executor of this crate's own
-//! (one thread, `slotwise-async`, shared by every client in the process), with async-io's reactor.
+//! Each client's driver task (which also polls every connection's reads, writes and connects) runs
+//! on a small executor of this crate's own (one thread, `slotwise-async`, shared by every client in
+//! the process), with async-io's reactor.
 //! So the client works the same whichever executor the application uses, never blocks it, and
 //! needs no runtime handle. The application's futures (`client.get(..).await`) are plain channel
 //! receives.

@@ -70,19 +70,6 @@ fn seed(cluster: &Cluster) -> String {
     format!("localhost:{}", cluster.seed().expect("a seed").port())
 }
 
-/// How many connections with this name each node has.
-fn named_clients(cluster: &Cluster, name: &str) -> Vec<usize> {
-    let needle = format!(" name={name} ");
-    cluster
-        .ports()
-        .into_iter()
-        .map(|p| {
-            let list = cluster.conn(p).unwrap().text(["CLIENT", "LIST"]).unwrap();
-            list.lines().filter(|l| l.contains(&needle)).count()
-        })
-        .collect()
-}
-
 #[test]
 fn every_slot_through_one_hostname_seed() {
     let cluster = plain_cluster();
@@ -181,10 +168,10 @@ fn many_concurrent_tasks_share_one_client() {
                     .unwrap();
                 assert_eq!(n, 200);
             }
-            assert_eq!(named_clients(&cluster, &name), vec![1, 1, 1]);
+            assert_eq!(cluster.clients_named(&name).unwrap(), vec![1, 1, 1]);
             drop(client);
             let t = Instant::now();
-            while named_clients(&cluster, &name) != vec![0, 0, 0] {
+            while cluster.clients_named(&name).unwrap() != vec![0, 0, 0] {
                 assert!(
                     t.elapsed() < Duration::from_secs(3),
                     "connections left open"

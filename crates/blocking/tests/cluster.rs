@@ -31,20 +31,6 @@ fn seed(cluster: &Cluster) -> String {
     format!("localhost:{}", cluster.seed().expect("a seed").port())
 }
 
-/// How many connections named `slotwise-test` each node has.
-fn named_clients(cluster: &Cluster) -> Vec<usize> {
-    cluster
-        .ports()
-        .into_iter()
-        .map(|p| {
-            let list = cluster.conn(p).unwrap().text(["CLIENT", "LIST"]).unwrap();
-            list.lines()
-                .filter(|l| l.contains(" name=slotwise-test "))
-                .count()
-        })
-        .collect()
-}
-
 #[test]
 fn every_slot_through_one_hostname_seed() {
     let cluster = plain_cluster();
@@ -134,10 +120,13 @@ fn many_concurrent_threads_share_one_client() {
         let n: i64 = client.query(["GET", &format!("thread{t}:count")]).unwrap();
         assert_eq!(n, 200);
     }
-    assert_eq!(named_clients(&cluster), vec![1, 1, 1]);
+    assert_eq!(
+        cluster.clients_named("slotwise-test").unwrap(),
+        vec![1, 1, 1]
+    );
     drop(client);
     let t = Instant::now();
-    while named_clients(&cluster) != vec![0, 0, 0] {
+    while cluster.clients_named("slotwise-test").unwrap() != vec![0, 0, 0] {
         assert!(
             t.elapsed() < Duration::from_secs(3),
             "connections left open"

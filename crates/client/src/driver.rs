@@ -20,7 +20,7 @@ use crate::{ClientConfig, Error, trace};
 pub type ReplySender = oneshot::Sender<Result<Frame, RequestError>>;
 
 /// A message to the driver: from the application (through a [`Handle`](crate::Handle)) or from
-/// a connection's reader and writer.
+/// whatever does a connection's I/O (the async loop, or the blocking adapter's threads).
 #[derive(Debug)]
 #[non_exhaustive]
 pub enum Msg {

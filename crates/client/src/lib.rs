@@ -7,7 +7,7 @@
 //! ## Contents
 //! - [`ClientConfig`]: seeds (`host:port`; one configuration endpoint is enough), credentials
 //!   (user and password, or a [`CredentialsProvider`] callback), client name, [`TlsOptions`], and
-//!   the core's [`Config`](slotwise_cluster::Config) passed through. Passwords never appear in
+//!   the core's [`Config`] passed through. Passwords never appear in
 //!   `Debug` output or logs.
 //! - [`Error`]: [`Error::Request`] (the core's [`RequestError`]: timeout, cluster down,
 //!   `ConnectionLost { maybe_applied }`, auth refused …), [`Error::Redis`] (an error reply, with

@@ -191,6 +191,19 @@ impl Cluster {
             .collect()
     }
 
+    /// How many client connections named `name` (`CLIENT SETNAME`) each running node has, in
+    /// [`Cluster::ports`] order.
+    pub fn clients_named(&self, name: &str) -> Result<Vec<usize>, Error> {
+        let needle = format!(" name={name} ");
+        self.ports()
+            .into_iter()
+            .map(|port| {
+                let list = self.conn(port)?.text(["CLIENT", "LIST"])?;
+                Ok(list.lines().filter(|l| l.contains(&needle)).count())
+            })
+            .collect()
+    }
+
     /// The loopback address of a port.
     pub fn addr(port: u16) -> SocketAddr {
         SocketAddr::from((Ipv4Addr::LOCALHOST, port))

@@ -12,8 +12,8 @@
 //!   ([`Handle::get`], [`Handle::set`], [`Handle::incr`] …) and [`Handle::shutdown`].
 //! - Clones are cheap and share one connection per node; use them from any number of tasks.
 //!
-//! The driver and each connection's reader and writer are tokio tasks on the runtime that called
-//! `connect`.
+//! One tokio task on the runtime that called `connect` runs the driver and polls every
+//! connection's reads, writes and connects itself.
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 

@@ -161,31 +161,20 @@ async fn many_concurrent_callers_share_one_client() {
         assert_eq!(n, 200);
     }
     // One connection per node, multiplexing all 32 callers.
-    assert_eq!(named_clients(&cluster), vec![1, 1, 1]);
+    assert_eq!(
+        cluster.clients_named("slotwise-test").unwrap(),
+        vec![1, 1, 1]
+    );
     // The last clone gone: the driver stops and closes its connections.
     drop(client);
     let t = Instant::now();
-    while named_clients(&cluster) != vec![0, 0, 0] {
+    while cluster.clients_named("slotwise-test").unwrap() != vec![0, 0, 0] {
         assert!(
             t.elapsed() < Duration::from_secs(3),
             "connections left open"
         );
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
-}
-
-/// How many connections named `slotwise-test` each node has.
-fn named_clients(cluster: &Cluster) -> Vec<usize> {
-    cluster
-        .ports()
-        .into_iter()
-        .map(|p| {
-            let list = cluster.conn(p).unwrap().text(["CLIENT", "LIST"]).unwrap();
-            list.lines()
-                .filter(|l| l.contains(" name=slotwise-test "))
-                .count()
-        })
-        .collect()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
