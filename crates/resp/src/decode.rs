@@ -1,5 +1,5 @@
-//! Phase two of decoding, and the public entry points: turn a scanned tape into a [`Frame`] tree whose
-//! payloads are slices of the input buffer.
+//! Phase two of decoding, and the public entry points: build the [`Frame`] tree of a frame the scanner
+//! found complete, straight from its validated bytes, with payloads that are slices of the input.
 
 use alloc::boxed::Box;
 use alloc::vec::Vec;
@@ -9,14 +9,16 @@ use crate::error::{DecodeError, ErrorKind};
 use crate::fast;
 use crate::frame::{Attributed, BigNumber, Double, Frame, Verbatim};
 use crate::limits::Limits;
-use crate::scan::{AggKind, Scanner, Span, Token};
+use crate::scan::{AggKind, Len, Scanner, parse_i64, parse_len};
 
 /// A resumable RESP2/RESP3 decoder for one byte stream (one connection).
 ///
 /// Call [`Decoder::decode`] whenever bytes have been appended to the buffer; it returns each complete
 /// frame in turn (splitting its bytes off the front of the buffer) and `Ok(None)` when it needs more.
 /// Between calls, only append to the buffer: the decoder remembers how far into a partial frame it has
-/// read, so no byte is scanned twice and the cost is linear in the input whatever the chunking.
+/// read, so no byte of a partial frame is scanned twice and the cost is linear in the input whatever the
+/// chunking. (A complete aggregate's header lines are read once more, to build it: the decoder keeps
+/// no per-element record while it scans, so decoding holds only the input and the frame.)
 ///
 /// After an error the decoder stays failed (the stream has lost its framing) and returns that error
 /// again; close the connection.
@@ -80,7 +82,7 @@ impl Decoder {
             Ok(None) => Ok(None),
             Ok(Some(len)) => {
                 let bytes = buf.split_to(len).freeze();
-                let frame = build(&self.scanner.tape, &bytes);
+                let frame = build(&bytes);
                 self.scanner.reset();
                 self.consumed += len as u64;
                 Ok(Some(frame))
@@ -132,10 +134,13 @@ pub fn decode_complete(
     input: &Bytes,
     limits: &Limits,
 ) -> Result<Option<(Frame, usize)>, DecodeError> {
+    if let Some(found) = fast::leaf_of(input, limits) {
+        return Ok(Some(found));
+    }
     let mut scanner = Scanner::default();
     match scanner.scan(input, limits) {
         Ok(None) => Ok(None),
-        Ok(Some(len)) => Ok(Some((build(&scanner.tape, input), len))),
+        Ok(Some(len)) => Ok(Some((build(input), len))),
         Err((at, kind)) => Err(DecodeError::new(at as u64, kind)),
     }
 }
@@ -161,102 +166,157 @@ enum Building {
     Chunks(Vec<Bytes>),
 }
 
-/// Builds the frame a complete tape describes. `bytes` starts at the frame's first byte.
+/// Builds the frame at the start of `bytes`, which the [`Scanner`] has already found complete and valid
+/// (or which [`fast`] would have accepted). Payloads are slices of `bytes`; aggregates under
+/// construction live on a heap stack, never the call stack.
 ///
-/// The scanner has validated the tape, so nothing here can fail; defensive fallbacks keep it panic-free
-/// even so (an inconsistent tape yields a [`Frame::Null`] rather than a crash).
-fn build(tape: &[Token], bytes: &Bytes) -> Frame {
-    let slice = |span: Span| bytes.slice(span.start..span.end);
+/// The input is trusted to be valid, so nothing here can fail; defensive fallbacks keep it panic-free
+/// even so (inconsistent input yields a [`Frame::Null`] or a truncated aggregate rather than a crash).
+fn build(bytes: &Bytes) -> Frame {
+    let input: &[u8] = bytes;
+    let slice = |start: usize, end: usize| bytes.slice(start.min(end)..end.min(input.len()));
     let mut stack: Vec<Building> = Vec::new();
-    for token in tape {
-        let value = match *token {
-            Token::SimpleString(s) => Frame::SimpleString(slice(s)),
-            Token::SimpleError(s) => Frame::SimpleError(slice(s)),
-            Token::BulkString(s) => Frame::BulkString(slice(s)),
-            Token::BulkError(s) => Frame::BulkError(slice(s)),
-            Token::Verbatim(s) => {
-                let text = slice(s);
-                let mut format = [0u8; 3];
-                if let Some(f) = text.get(..3) {
-                    format.copy_from_slice(f);
+    let mut pos = 0;
+    loop {
+        let Some(&ty) = input.get(pos) else {
+            // Unreachable for a complete frame.
+            return stack.pop().map(close).unwrap_or(Frame::Null);
+        };
+        let start = pos + 1;
+        let end = line_end(input, start);
+        let line = input.get(start..end).unwrap_or_default();
+        pos = end + 2;
+        let value = match ty {
+            b'+' => Frame::SimpleString(slice(start, end)),
+            b'-' => Frame::SimpleError(slice(start, end)),
+            b':' => Frame::Integer(parse_i64(line).unwrap_or_default()),
+            b'#' => Frame::Boolean(line == b"t"),
+            b'_' => Frame::Null,
+            b',' => Frame::Double(Double(slice(start, end))),
+            b'(' => Frame::BigNumber(BigNumber(slice(start, end))),
+            b'$' | b'!' | b'=' => match parse_len(line, ty == b'$', ty == b'$') {
+                Some(Len::Count(n)) => {
+                    let payload_start = pos;
+                    let payload_end = pos.saturating_add(n);
+                    pos = payload_end.saturating_add(2);
+                    match ty {
+                        b'$' => Frame::BulkString(slice(payload_start, payload_end)),
+                        b'!' => Frame::BulkError(slice(payload_start, payload_end)),
+                        _ => {
+                            let mut format = [0u8; 3];
+                            if let Some(f) = input.get(payload_start..payload_start + 3) {
+                                format.copy_from_slice(f);
+                            }
+                            Frame::Verbatim(Verbatim {
+                                format,
+                                text: slice(payload_start + 4, payload_end),
+                            })
+                        }
+                    }
                 }
-                Frame::Verbatim(Verbatim {
-                    format,
-                    text: text.slice(4.min(text.len())..),
-                })
-            }
-            Token::Double(s) => Frame::Double(Double(slice(s))),
-            Token::BigNumber(s) => Frame::BigNumber(BigNumber(slice(s))),
-            Token::Integer(n) => Frame::Integer(n),
-            Token::Boolean(b) => Frame::Boolean(b),
-            Token::Null => Frame::Null,
-            Token::NullBulk => Frame::NullBulk,
-            Token::NullArray => Frame::NullArray,
-            Token::Aggregate(kind, 0) => match kind {
-                AggKind::Attribute => {
-                    stack.push(Building::AttributeTarget(Vec::new()));
+                Some(Len::Streamed) => {
+                    stack.push(Building::Chunks(Vec::new()));
                     continue;
                 }
-                _ => empty(kind),
+                Some(Len::Null) | None => Frame::NullBulk,
             },
-            Token::Aggregate(kind, n) => {
-                // `n` elements have arrived (the scanner saw them all), so this capacity is backed by input.
-                stack.push(match kind {
-                    AggKind::Map | AggKind::Attribute => Building::Pairs {
-                        kind,
-                        pairs: Vec::with_capacity(n),
-                        key: None,
-                        remaining: Some(n),
-                    },
-                    _ => Building::Items {
-                        kind,
-                        items: Vec::with_capacity(n),
-                        remaining: Some(n),
-                    },
-                });
-                continue;
+            b';' => {
+                let n = match parse_len(line, false, false) {
+                    Some(Len::Count(n)) => n,
+                    _ => 0,
+                };
+                if n == 0 {
+                    match stack.pop() {
+                        Some(Building::Chunks(chunks)) => Frame::StreamedString(chunks),
+                        _ => Frame::Null,
+                    }
+                } else {
+                    let payload_start = pos;
+                    let payload_end = pos.saturating_add(n);
+                    pos = payload_end.saturating_add(2);
+                    if let Some(Building::Chunks(chunks)) = stack.last_mut() {
+                        chunks.push(slice(payload_start, payload_end));
+                    }
+                    continue;
+                }
             }
-            Token::Streamed(kind) => {
-                stack.push(match kind {
-                    AggKind::Map | AggKind::Attribute => Building::Pairs {
-                        kind,
-                        pairs: Vec::new(),
-                        key: None,
-                        remaining: None,
-                    },
-                    _ => Building::Items {
-                        kind,
-                        items: Vec::new(),
-                        remaining: None,
-                    },
-                });
-                continue;
-            }
-            Token::End => match stack.pop() {
+            b'.' => match stack.pop() {
                 Some(open) => close(open),
                 None => Frame::Null,
             },
-            Token::StreamedString => {
-                stack.push(Building::Chunks(Vec::new()));
-                continue;
-            }
-            Token::Chunk(s) if s.start == s.end => match stack.pop() {
-                Some(Building::Chunks(chunks)) => Frame::StreamedString(chunks),
-                _ => Frame::Null,
-            },
-            Token::Chunk(s) => {
-                if let Some(Building::Chunks(chunks)) = stack.last_mut() {
-                    chunks.push(slice(s));
+            _ => {
+                let kind = match ty {
+                    b'*' => AggKind::Array,
+                    b'%' => AggKind::Map,
+                    b'~' => AggKind::Set,
+                    b'>' => AggKind::Push,
+                    _ => AggKind::Attribute,
+                };
+                match parse_len(line, ty == b'*', ty != b'|') {
+                    Some(Len::Null) => Frame::NullArray,
+                    Some(Len::Count(0)) if kind == AggKind::Attribute => {
+                        stack.push(Building::AttributeTarget(Vec::new()));
+                        continue;
+                    }
+                    Some(Len::Count(0)) => empty(kind),
+                    Some(Len::Count(n)) => {
+                        // The scanner saw all `n` elements arrive, so this capacity is backed by input;
+                        // the bound keeps it so even if it had not.
+                        let n_cap = n.min(input.len() / 3);
+                        stack.push(match kind {
+                            AggKind::Map | AggKind::Attribute => Building::Pairs {
+                                kind,
+                                pairs: Vec::with_capacity(n_cap),
+                                key: None,
+                                remaining: Some(n),
+                            },
+                            _ => Building::Items {
+                                kind,
+                                items: Vec::with_capacity(n_cap),
+                                remaining: Some(n),
+                            },
+                        });
+                        continue;
+                    }
+                    Some(Len::Streamed) => {
+                        stack.push(match kind {
+                            AggKind::Map | AggKind::Attribute => Building::Pairs {
+                                kind,
+                                pairs: Vec::new(),
+                                key: None,
+                                remaining: None,
+                            },
+                            _ => Building::Items {
+                                kind,
+                                items: Vec::new(),
+                                remaining: None,
+                            },
+                        });
+                        continue;
+                    }
+                    None => Frame::Null,
                 }
-                continue;
             }
         };
         if let Some(frame) = deliver(&mut stack, value) {
             return frame;
         }
     }
-    // Unreachable for a tape the scanner completed.
-    stack.pop().map(close).unwrap_or(Frame::Null)
+}
+
+/// The offset of the CR ending the line that starts at `from` (the input is valid: the first CR is
+/// the line's end), or the end of the input.
+#[inline(always)]
+fn line_end(input: &[u8], from: usize) -> usize {
+    let rest = input.get(from..).unwrap_or_default();
+    // Header lines are a few bytes (`$5`, `*3`, `:1`): a plain loop beats setting up a vector search.
+    let short = rest.get(..rest.len().min(24)).unwrap_or_default();
+    let found = match short.iter().position(|&b| b == b'\r') {
+        Some(i) => Some(i),
+        None => memchr::memchr(b'\r', rest.get(short.len()..).unwrap_or_default())
+            .map(|i| i + short.len()),
+    };
+    from + found.unwrap_or(rest.len())
 }
 
 /// Places a complete value into the innermost open aggregate, closing every aggregate it completes.

@@ -7,7 +7,7 @@
 //! fast path changes no result and no error: it only accepts what the general path accepts, and builds
 //! the same frame.
 
-use bytes::{Buf, BytesMut};
+use bytes::{Buf, Bytes, BytesMut};
 
 use crate::frame::Frame;
 use crate::limits::Limits;
@@ -15,10 +15,23 @@ use crate::limits::Limits;
 /// Longest line the fast path looks through for its CR before leaving it to the general path.
 const SHORT_LINE: usize = 128;
 
-/// Decodes one complete leaf frame off the front of `buf`, or returns `None` (leaving `buf` untouched).
-/// On success returns the frame and the number of bytes it took.
-pub(crate) fn leaf(buf: &mut BytesMut, limits: &Limits) -> Option<(Frame, usize)> {
-    let bytes: &[u8] = buf;
+/// A leaf frame found at the front of the input, before its payload is cut out.
+#[derive(Clone, Copy)]
+enum Leaf {
+    /// `+` or `-` (the type byte) with a text of this many bytes after it.
+    Line(u8, usize),
+    Integer(i64),
+    NullBulk,
+    /// A bulk string whose payload starts at `header` and is `len` bytes long.
+    Bulk {
+        header: usize,
+        len: usize,
+    },
+}
+
+/// Recognises one complete leaf frame at the front of `bytes`; returns it and its length in bytes.
+#[inline(always)]
+fn recognise(bytes: &[u8], limits: &Limits) -> Option<(Leaf, usize)> {
     let (&ty, rest) = bytes.split_first()?;
     match ty {
         b'+' | b'-' => {
@@ -27,23 +40,14 @@ pub(crate) fn leaf(buf: &mut BytesMut, limits: &Limits) -> Option<(Frame, usize)
             if rest.get(i..i + 2) != Some(b"\r\n") || i + 3 > limits.max_frame_len {
                 return None;
             }
-            buf.advance(1);
-            let text = buf.split_to(i).freeze();
-            buf.advance(2);
-            let frame = if ty == b'+' {
-                Frame::SimpleString(text)
-            } else {
-                Frame::SimpleError(text)
-            };
-            Some((frame, i + 3))
+            Some((Leaf::Line(ty, i), i + 3))
         }
         b':' => {
             let (n, line) = int_line(rest)?;
             if line + 1 > limits.max_frame_len {
                 return None;
             }
-            buf.advance(1 + line);
-            Some((Frame::Integer(n), 1 + line))
+            Some((Leaf::Integer(n), 1 + line))
         }
         b'$' => {
             let (n, line) = int_line(rest)?;
@@ -52,8 +56,7 @@ pub(crate) fn leaf(buf: &mut BytesMut, limits: &Limits) -> Option<(Frame, usize)
                 if header > limits.max_frame_len {
                     return None;
                 }
-                buf.advance(header);
-                return Some((Frame::NullBulk, header));
+                return Some((Leaf::NullBulk, header));
             }
             let n = usize::try_from(n)
                 .ok()
@@ -62,13 +65,59 @@ pub(crate) fn leaf(buf: &mut BytesMut, limits: &Limits) -> Option<(Frame, usize)
             if total > limits.max_frame_len || bytes.get(total - 2..total) != Some(b"\r\n") {
                 return None;
             }
-            buf.advance(header);
-            let payload = buf.split_to(n).freeze();
-            buf.advance(2);
-            Some((Frame::BulkString(payload), total))
+            Some((Leaf::Bulk { header, len: n }, total))
         }
         _ => None,
     }
+}
+
+fn line_frame(ty: u8, text: Bytes) -> Frame {
+    if ty == b'+' {
+        Frame::SimpleString(text)
+    } else {
+        Frame::SimpleError(text)
+    }
+}
+
+/// Decodes one complete leaf frame off the front of `buf`, or returns `None` (leaving `buf` untouched).
+/// On success returns the frame and the number of bytes it took.
+pub(crate) fn leaf(buf: &mut BytesMut, limits: &Limits) -> Option<(Frame, usize)> {
+    let (leaf, total) = recognise(buf, limits)?;
+    let frame = match leaf {
+        Leaf::Line(ty, len) => {
+            buf.advance(1);
+            let text = buf.split_to(len).freeze();
+            buf.advance(2);
+            line_frame(ty, text)
+        }
+        Leaf::Integer(n) => {
+            buf.advance(total);
+            Frame::Integer(n)
+        }
+        Leaf::NullBulk => {
+            buf.advance(total);
+            Frame::NullBulk
+        }
+        Leaf::Bulk { header, len } => {
+            buf.advance(header);
+            let payload = buf.split_to(len).freeze();
+            buf.advance(2);
+            Frame::BulkString(payload)
+        }
+    };
+    Some((frame, total))
+}
+
+/// Decodes one complete leaf frame from the start of `input` (payloads are slices of it), or `None`.
+pub(crate) fn leaf_of(input: &Bytes, limits: &Limits) -> Option<(Frame, usize)> {
+    let (leaf, total) = recognise(input, limits)?;
+    let frame = match leaf {
+        Leaf::Line(ty, len) => line_frame(ty, input.slice(1..1 + len)),
+        Leaf::Integer(n) => Frame::Integer(n),
+        Leaf::NullBulk => Frame::NullBulk,
+        Leaf::Bulk { header, len } => Frame::BulkString(input.slice(header..header + len)),
+    };
+    Some((frame, total))
 }
 
 /// Parses `-?digits\r\n` (at most 19 digits, so it cannot overflow) from the start of `line`; returns

@@ -1,22 +1,16 @@
-//! Phase one of decoding: find where a frame ends, resumably, recording a tape of its elements.
+//! Phase one of decoding: find where a frame ends, resumably, validating every element on the way.
 //!
 //! The scanner reads each byte of a frame once, however the frame is split across calls: it keeps the
-//! position reached, the stack of open aggregates and the tape of elements already read. Bulk payloads
-//! are skipped, not read (their length is known), so a 64 KiB bulk arriving in 4 KiB pieces costs a few
-//! bounds checks per piece. The stack is bounded by [`Limits::max_depth`]; the tape holds one entry per
-//! element that has actually arrived.
+//! position reached and the stack of open aggregates, nothing else. Bulk payloads are skipped, not read
+//! (their length is known), so a 64 KiB bulk arriving in 4 KiB pieces costs a few bounds checks per
+//! piece. The stack is bounded by [`Limits::max_depth`]. Nothing is recorded per element: once the
+//! frame is complete, phase two ([`crate::decode`]) builds it from the validated bytes, so the only
+//! memory a frame needs while it is decoded is its input and the frame itself.
 
 use alloc::vec::Vec;
 
 use crate::error::{ErrorKind, Limit};
 use crate::limits::Limits;
-
-/// A byte range inside the frame (offsets from the frame's first byte).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) struct Span {
-    pub(crate) start: usize,
-    pub(crate) end: usize,
-}
 
 /// The kinds of aggregate a header can open.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -26,33 +20,6 @@ pub(crate) enum AggKind {
     Set,
     Push,
     Attribute,
-}
-
-/// One element of a frame, as found by the scanner. The builder turns a tape of these into a [`crate::Frame`].
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub(crate) enum Token {
-    SimpleString(Span),
-    SimpleError(Span),
-    BulkString(Span),
-    BulkError(Span),
-    /// The whole payload, `xxx:` format prefix included.
-    Verbatim(Span),
-    Double(Span),
-    BigNumber(Span),
-    Integer(i64),
-    Boolean(bool),
-    Null,
-    NullBulk,
-    NullArray,
-    /// A counted aggregate; the count is in pairs for maps and attributes.
-    Aggregate(AggKind, usize),
-    /// A streamed aggregate (`*?` …), closed by [`Token::End`].
-    Streamed(AggKind),
-    End,
-    /// `$?`: the chunks that follow, up to an empty one, form one string.
-    StreamedString,
-    /// A streamed-string chunk; an empty span ends the string.
-    Chunk(Span),
 }
 
 /// An aggregate the scanner is inside of.
@@ -77,7 +44,6 @@ pub(crate) struct Scanner {
     /// Where the search for the CRLF ending the line at `pos` resumes (so long lines are not rescanned).
     line_from: usize,
     stack: Vec<Open>,
-    pub(crate) tape: Vec<Token>,
 }
 
 /// The result of looking for the line that starts at `pos`.
@@ -91,7 +57,7 @@ enum Line {
 impl Scanner {
     /// True when no part of a frame has been read.
     pub(crate) fn is_idle(&self) -> bool {
-        self.pos == 0 && self.tape.is_empty()
+        self.pos == 0
     }
 
     /// Drops the CRLF search hint (the frame it was for was decoded by another path).
@@ -99,16 +65,12 @@ impl Scanner {
         self.line_from = 0;
     }
 
-    /// Forgets the frame in progress (after it was built, or on error). Keeps the tape's allocation
+    /// Forgets the frame in progress (after it was built, or on error). Keeps the stack's allocation
     /// unless it grew large.
     pub(crate) fn reset(&mut self) {
         self.pos = 0;
         self.line_from = 0;
         self.stack.clear();
-        self.tape.clear();
-        if self.tape.capacity() > 4096 {
-            self.tape.shrink_to(256);
-        }
         if self.stack.capacity() > 64 {
             self.stack.shrink_to(16);
         }
@@ -140,71 +102,55 @@ impl Scanner {
                 return Err((pos, ErrorKind::LimitExceeded(Limit::FrameLen)));
             }
             let line = buf.get(pos + 1..end).unwrap_or_default();
-            let span = Span {
-                start: pos + 1,
-                end,
-            };
             let done = match ty {
-                b'+' => self.leaf(Token::SimpleString(span), next),
-                b'-' => self.leaf(Token::SimpleError(span), next),
+                b'+' | b'-' => self.leaf(next),
                 b':' => {
-                    let n = parse_i64(line).ok_or((pos + 1, ErrorKind::BadInteger))?;
-                    self.leaf(Token::Integer(n), next)
+                    if parse_i64(line).is_none() {
+                        return Err((pos + 1, ErrorKind::BadInteger));
+                    }
+                    self.leaf(next)
                 }
                 b'#' => {
-                    let b = match line {
-                        b"t" => true,
-                        b"f" => false,
-                        _ => return Err((pos + 1, ErrorKind::BadBoolean)),
-                    };
-                    self.leaf(Token::Boolean(b), next)
+                    if !matches!(line, b"t" | b"f") {
+                        return Err((pos + 1, ErrorKind::BadBoolean));
+                    }
+                    self.leaf(next)
                 }
                 b'_' => {
                     if !line.is_empty() {
                         return Err((pos + 1, ErrorKind::BadNull));
                     }
-                    self.leaf(Token::Null, next)
+                    self.leaf(next)
                 }
                 b',' => {
                     if !is_double(line) {
                         return Err((pos + 1, ErrorKind::BadDouble));
                     }
-                    self.leaf(Token::Double(span), next)
+                    self.leaf(next)
                 }
                 b'(' => {
                     if !is_big_number(line) {
                         return Err((pos + 1, ErrorKind::BadBigNumber));
                     }
-                    self.leaf(Token::BigNumber(span), next)
+                    self.leaf(next)
                 }
                 b'$' | b'!' | b'=' => match parse_len(line, ty == b'$', ty == b'$') {
-                    Some(Len::Null) => self.leaf(Token::NullBulk, next),
+                    Some(Len::Null) => self.leaf(next),
                     Some(Len::Streamed) => {
-                        self.open(
-                            Open::StreamedString,
-                            Token::StreamedString,
-                            next,
-                            pos,
-                            limits,
-                        )?;
+                        self.open(Open::StreamedString, next, pos, limits)?;
                         false
                     }
                     Some(Len::Count(n)) => {
                         let Some(payload) = self.payload(buf, next, n, pos, limits)? else {
                             return Ok(None);
                         };
-                        let token = match ty {
-                            b'$' => Token::BulkString(payload),
-                            b'!' => Token::BulkError(payload),
-                            _ => {
-                                let text = buf.get(payload.start..payload.end).unwrap_or_default();
-                                if text.len() < 4 || text.get(3) != Some(&b':') {
-                                    return Err((payload.start, ErrorKind::BadVerbatim));
-                                }
-                                Token::Verbatim(payload)
+                        if ty == b'=' {
+                            let text = buf.get(payload.start..payload.end).unwrap_or_default();
+                            if text.len() < 4 || text.get(3) != Some(&b':') {
+                                return Err((payload.start, ErrorKind::BadVerbatim));
                             }
-                        };
-                        self.leaf(token, payload.end + 2)
+                        }
+                        self.leaf(payload.end + 2)
                     }
                     None => return Err((pos + 1, ErrorKind::BadLength)),
                 },
@@ -218,18 +164,11 @@ impl Scanner {
                     };
                     if n == 0 {
                         self.stack.pop();
-                        self.leaf(
-                            Token::Chunk(Span {
-                                start: next,
-                                end: next,
-                            }),
-                            next,
-                        )
+                        self.leaf(next)
                     } else {
                         let Some(payload) = self.payload(buf, next, n, pos, limits)? else {
                             return Ok(None);
                         };
-                        self.tape.push(Token::Chunk(payload));
                         self.advance(payload.end + 2);
                         false
                     }
@@ -244,15 +183,9 @@ impl Scanner {
                     };
                     let pairs = matches!(kind, AggKind::Map | AggKind::Attribute);
                     match parse_len(line, ty == b'*', ty != b'|') {
-                        Some(Len::Null) => self.leaf(Token::NullArray, next),
+                        Some(Len::Null) => self.leaf(next),
                         Some(Len::Streamed) => {
-                            self.open(
-                                Open::Streamed { pairs, odd: false },
-                                Token::Streamed(kind),
-                                next,
-                                pos,
-                                limits,
-                            )?;
+                            self.open(Open::Streamed { pairs, odd: false }, next, pos, limits)?;
                             false
                         }
                         Some(Len::Count(n)) => {
@@ -269,15 +202,9 @@ impl Scanner {
                             // An attribute is followed by the frame it describes.
                             let elements = elements + usize::from(kind == AggKind::Attribute);
                             if elements == 0 {
-                                self.leaf(Token::Aggregate(kind, n), next)
+                                self.leaf(next)
                             } else {
-                                self.open(
-                                    Open::Counted(elements),
-                                    Token::Aggregate(kind, n),
-                                    next,
-                                    pos,
-                                    limits,
-                                )?;
+                                self.open(Open::Counted(elements), next, pos, limits)?;
                                 false
                             }
                         }
@@ -291,7 +218,7 @@ impl Scanner {
                     match self.stack.last() {
                         Some(Open::Streamed { odd: false, .. }) => {
                             self.stack.pop();
-                            self.leaf(Token::End, next)
+                            self.leaf(next)
                         }
                         _ => return Err((pos, ErrorKind::UnexpectedEnd)),
                     }
@@ -345,6 +272,7 @@ impl Scanner {
 
     /// Checks a length-prefixed payload of `n` bytes starting at `start`: `None` until it and its CRLF
     /// have all arrived. Limits are checked first, so a huge declared length fails before any payload.
+    /// Returns where the payload ends.
     fn payload(
         &self,
         buf: &[u8],
@@ -352,7 +280,7 @@ impl Scanner {
         n: usize,
         header: usize,
         limits: &Limits,
-    ) -> Result<Option<Span>, ScanError> {
+    ) -> Result<Option<Payload>, ScanError> {
         if n > limits.max_bulk_len {
             return Err((header + 1, ErrorKind::LimitExceeded(Limit::BulkLen)));
         }
@@ -364,7 +292,7 @@ impl Scanner {
         }
         match buf.get(end..end + 2) {
             None => Ok(None),
-            Some(b"\r\n") => Ok(Some(Span { start, end })),
+            Some(b"\r\n") => Ok(Some(Payload { start, end })),
             Some(_) => Err((end, ErrorKind::ExpectedCrlf)),
         }
     }
@@ -374,9 +302,8 @@ impl Scanner {
         self.line_from = next;
     }
 
-    /// Records a complete element and closes every aggregate it completes. True when the frame is done.
-    fn leaf(&mut self, token: Token, next: usize) -> bool {
-        self.tape.push(token);
+    /// Steps over a complete element and closes every aggregate it completes. True when the frame is done.
+    fn leaf(&mut self, next: usize) -> bool {
         self.advance(next);
         loop {
             match self.stack.last_mut() {
@@ -403,7 +330,6 @@ impl Scanner {
     fn open(
         &mut self,
         open: Open,
-        token: Token,
         next: usize,
         header: usize,
         limits: &Limits,
@@ -412,21 +338,27 @@ impl Scanner {
             return Err((header, ErrorKind::LimitExceeded(Limit::Depth)));
         }
         self.stack.push(open);
-        self.tape.push(token);
         self.advance(next);
         Ok(())
     }
 }
 
+/// A length-prefixed payload's byte range (offsets from the frame's first byte).
+#[derive(Clone, Copy)]
+struct Payload {
+    start: usize,
+    end: usize,
+}
+
 /// A length field.
-enum Len {
+pub(crate) enum Len {
     Null,
     Streamed,
     Count(usize),
 }
 
 /// Parses a length: decimal digits, or `-1` (if `null_ok`), or `?` (if `streamed_ok`).
-fn parse_len(line: &[u8], null_ok: bool, streamed_ok: bool) -> Option<Len> {
+pub(crate) fn parse_len(line: &[u8], null_ok: bool, streamed_ok: bool) -> Option<Len> {
     match line {
         b"-1" if null_ok => Some(Len::Null),
         b"?" if streamed_ok => Some(Len::Streamed),
