@@ -114,15 +114,44 @@ impl core::error::Error for SlotOutOfRange {}
 /// assert_eq!(hash_tag(b"no braces"), b"no braces");
 /// ```
 #[must_use]
+#[inline]
 pub fn hash_tag(key: &[u8]) -> &[u8] {
-    let Some(open) = memchr::memchr(b'{', key) else {
+    let Some(open) = find(b'{', key) else {
         return key;
     };
     let after = key.get(open + 1..).unwrap_or_default();
-    match memchr::memchr(b'}', after) {
+    match find(b'}', after) {
         Some(close) if close > 0 => after.get(..close).unwrap_or(key),
         _ => key,
     }
+}
+
+/// Inputs up to this long are searched eight bytes at a time in plain integer arithmetic; longer ones
+/// with `memchr`, whose vector setup only pays for itself on longer inputs.
+const SHORT_KEY: usize = 64;
+
+/// The offset of the first `needle` in `hay`.
+#[inline(always)]
+fn find(needle: u8, hay: &[u8]) -> Option<usize> {
+    if hay.len() > SHORT_KEY {
+        return memchr::memchr(needle, hay);
+    }
+    const ONES: u64 = u64::from_le_bytes([0x01; 8]);
+    const HIGHS: u64 = u64::from_le_bytes([0x80; 8]);
+    let pattern = u64::from_le_bytes([needle; 8]);
+    let (words, rest) = hay.as_chunks::<8>();
+    for (i, word) in words.iter().enumerate() {
+        // A byte of `v` is zero where the word holds `needle`. The classic zero-byte test can flag a
+        // byte above a true zero (the borrow runs upwards), never one below, so the lowest flag is exact.
+        let v = u64::from_le_bytes(*word) ^ pattern;
+        let zero = v.wrapping_sub(ONES) & !v & HIGHS;
+        if zero != 0 {
+            return Some(i * 8 + (zero.trailing_zeros() / 8) as usize);
+        }
+    }
+    rest.iter()
+        .position(|&b| b == needle)
+        .map(|p| words.len() * 8 + p)
 }
 
 /// The slot of `key`: CRC16-XMODEM of its [`hash_tag`] part, modulo 16384.
@@ -135,6 +164,7 @@ pub fn hash_tag(key: &[u8]) -> &[u8] {
 /// assert_eq!(key_slot(b"").get(), 0);
 /// ```
 #[must_use]
+#[inline]
 pub fn key_slot(key: &[u8]) -> Slot {
     Slot(crc16(hash_tag(key)) & (Slot::COUNT - 1))
 }
@@ -173,6 +203,28 @@ mod tests {
         assert_eq!(Slot::try_from(-1i64), Err(SlotOutOfRange(1)));
         assert_eq!(Slot::all().len(), 16384);
         assert_eq!(Slot::all().last(), Some(Slot::MAX));
+    }
+
+    #[test]
+    fn find_agrees_with_a_plain_search_at_every_offset() {
+        for len in 0..(2 * SHORT_KEY + 9) {
+            for at in 0..=len {
+                let mut hay = std::vec![b'a'; len];
+                if let Some(b) = hay.get_mut(at) {
+                    *b = b'{';
+                }
+                // A second needle after the first must not change the answer.
+                if let Some(b) = hay.get_mut(at + 3) {
+                    *b = b'{';
+                }
+                let expected = hay.iter().position(|&b| b == b'{');
+                assert_eq!(find(b'{', &hay), expected, "length {len}, needle at {at}");
+            }
+        }
+        // Bytes one above and one below the needle, which the zero-byte test must not confuse with it.
+        for hay in [&b"zzzzzzz|{"[..], b"|||||||||}", b"\x01{", b"\xff\x7b"] {
+            assert_eq!(find(b'{', hay), hay.iter().position(|&b| b == b'{'));
+        }
     }
 
     fn braces() -> impl Strategy<Value = std::vec::Vec<u8>> {
