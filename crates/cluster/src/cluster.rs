@@ -8,13 +8,15 @@ use core::cmp::Reverse;
 use slotwise_slot::{CommandTable, RequestPolicy, Route};
 use slotwise_topology::Endpoint;
 
-use crate::entry::{Entry, Kind, Place};
+use crate::entry::{Entry, Kind, Lane, Place};
 use crate::node::Node;
 use crate::refresh::Refresh;
 use crate::request::{ArgList, block_time};
 use crate::rng::Rng;
 use crate::router::Router;
+use crate::session::{Session, SessionId};
 use crate::slab::{Key, Slab};
+use crate::stateful;
 use crate::{
     Config, ConnId, Event, Input, Instant, Output, RedirectKind, RefreshReason, Request,
     RequestError, RequestId, Stats,
@@ -59,8 +61,8 @@ pub struct Cluster {
     pub(crate) router: Router,
     pub(crate) refresh: Refresh,
     pub(crate) out: VecDeque<Output>,
-    /// Nodes whose connection has bytes to transmit.
-    pub(crate) dirty: Vec<usize>,
+    /// Connections (with their node) that have bytes to transmit.
+    pub(crate) dirty: Vec<(usize, ConnId)>,
     /// Request deadlines in submission order (monotone: the common case of one default timeout).
     pub(crate) deadlines: VecDeque<(Instant, Key)>,
     /// Request deadlines out of order.
@@ -71,6 +73,10 @@ pub struct Cluster {
     pub(crate) node_timer: Instant,
     pub(crate) epoch: u64,
     pub(crate) stats: Stats,
+    pub(crate) sessions: BTreeMap<SessionId, Session>,
+    pub(crate) next_session: u64,
+    /// Blocking requests by id, for [`Cluster::cancel`].
+    pub(crate) cancellable: BTreeMap<RequestId, Key>,
 }
 
 impl core::fmt::Debug for Cluster {
@@ -111,6 +117,9 @@ impl Cluster {
             node_timer: Instant::MAX,
             epoch: 0,
             stats: Stats::default(),
+            sessions: BTreeMap::new(),
+            next_session: 0,
+            cancellable: BTreeMap::new(),
         };
         cluster.start_refresh(RefreshReason::Bootstrap, true);
         cluster
@@ -124,6 +133,13 @@ impl Cluster {
 
     /// Submits a request; its outcome comes later as one [`Output::Reply`] with the returned id
     /// (possibly in the very next drain, e.g. for a command that cannot be routed).
+    ///
+    /// Ordinary commands share each node's one multiplexed connection. A command with a block time
+    /// (`BLPOP`, `XREAD … BLOCK`, `WAIT` …) runs on a dedicated connection of the node's pool, so it
+    /// never delays the others (see [`Cluster::cancel`]). Commands that change a connection's state
+    /// (`MULTI`, `WATCH`, `SUBSCRIBE`, `SELECT`, `CLIENT REPLY` …) are refused with
+    /// [`RequestError::ConnectionState`]; transactions run in a session
+    /// ([`Cluster::open_session`]).
     pub fn submit(&mut self, now: Instant, request: Request) -> RequestId {
         self.advance(now);
         self.next_request += 1;
@@ -137,6 +153,13 @@ impl Cluster {
                 return id;
             }
         };
+        if let Some(c) = classified.command
+            && let Some(kind) = stateful::state_command(c)
+        {
+            let error = stateful::refusal(kind, &c.name, false);
+            self.reply(id, Err(error));
+            return id;
+        }
         let (slot, read_only) = match classified.route {
             Route::SingleSlot { slot, read_only } => (Some(slot.get()), read_only),
             Route::NoKey { read_only } => (None, read_only),
@@ -156,13 +179,12 @@ impl Cluster {
                 return id;
             }
         };
-        let timeout = request.timeout.unwrap_or(self.config.request_timeout);
-        let deadline = match block_time(args) {
-            None => Some(now + timeout),
-            Some(None) if request.timeout.is_none() => None,
-            Some(None) => Some(now + timeout),
-            Some(Some(block)) => Some(now + timeout + block),
+        let lane = if block_time(args).is_some() {
+            Lane::Blocking
+        } else {
+            Lane::Shared
         };
+        let deadline = self.deadline_of(now, &request, args);
         let key = self.entries.insert(Entry {
             id,
             kind: Kind::User,
@@ -179,12 +201,34 @@ impl Cluster {
             node: None,
             sent_at: now,
             last: None,
+            lane,
+            in_multi: false,
         });
+        if lane == Lane::Blocking {
+            self.cancellable.insert(id, key);
+        }
         if let Some(d) = deadline {
             self.add_deadline(d, key);
         }
         self.dispatch(key);
         id
+    }
+
+    /// The request's deadline: `now + timeout`, plus the block time of a blocking command (none
+    /// for a zero block time without an explicit timeout).
+    pub(crate) fn deadline_of(
+        &self,
+        now: Instant,
+        request: &Request,
+        args: &[&[u8]],
+    ) -> Option<Instant> {
+        let timeout = request.timeout.unwrap_or(self.config.request_timeout);
+        match block_time(args) {
+            None => Some(now + timeout),
+            Some(None) if request.timeout.is_none() => None,
+            Some(None) => Some(now + timeout),
+            Some(Some(block)) => Some(now + timeout + block),
+        }
     }
 
     /// Feeds one input. Drain [`Cluster::poll_output`] afterwards.
@@ -194,7 +238,7 @@ impl Cluster {
             Input::Connected { conn, .. } => self.on_connected(conn),
             Input::ConnectFailed { conn, .. } | Input::Closed { conn, .. } => {
                 if let Some(&node) = self.conns.get(&conn) {
-                    self.close_conn(node, crate::lifecycle::CloseReason::Failed, false);
+                    self.close_conn(node, conn, crate::lifecycle::CloseReason::Failed, false);
                 }
             }
             Input::Received { conn, bytes, .. } => self.on_received(conn, bytes),
@@ -209,12 +253,12 @@ impl Cluster {
         if let Some(out) = self.out.pop_front() {
             return out;
         }
-        while let Some(node) = self.dirty.pop() {
+        while let Some((node, id)) = self.dirty.pop() {
             let Some(conn) = self
                 .nodes
                 .get_mut(node)
                 .and_then(Option::as_mut)
-                .and_then(|n| n.conn.as_mut())
+                .and_then(|n| n.conn_mut(id))
             else {
                 continue;
             };
@@ -279,14 +323,11 @@ impl Cluster {
             Ok(_) => s.replies += 1,
             Err(e) => {
                 s.failed += 1;
-                match e {
-                    RequestError::Timeout { .. } => s.timeouts += 1,
-                    RequestError::ConnectionLost {
-                        maybe_applied: true,
-                        ..
-                    }
-                    | RequestError::Protocol { .. } => s.maybe_applied += 1,
-                    _ => {}
+                if let RequestError::Timeout { .. } = e {
+                    s.timeouts += 1;
+                }
+                if e.maybe_applied() {
+                    s.maybe_applied += 1;
                 }
             }
         }

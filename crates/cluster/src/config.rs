@@ -253,6 +253,9 @@ pub struct Config {
     /// Most requests queued or in flight for one node; more fail with
     /// [`RequestError::QueueFull`](crate::RequestError::QueueFull).
     pub queue_bound: usize,
+    /// Per node: the most dedicated connections (each held by one blocking command or one
+    /// session at a time) open at once; past it, blocking commands and sessions wait their turn.
+    pub dedicated_pool: usize,
     /// Which nodes serve reads.
     pub read_from: ReadFrom,
     /// Seeds the PRNG used for jitter and node choice.
@@ -276,6 +279,7 @@ impl Config {
             refresh: RefreshPolicy::default(),
             backoff: Backoff::default(),
             queue_bound: 8192,
+            dedicated_pool: 16,
             read_from: ReadFrom::Primary,
             rng_seed: 0x5107_5157,
             decoder_limits: Limits::default(),

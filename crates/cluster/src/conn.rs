@@ -30,6 +30,29 @@ pub(crate) enum Waiting {
     /// The `ASKING` written just before an asked request: its `+OK` is dropped.
     Asking,
     Handshake(Step),
+    /// An `UNWATCH` or `DISCARD` written when a session ended, to hand its connection back clean:
+    /// its reply is dropped.
+    Reset,
+}
+
+/// What a connection is for (the design's connection roles).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Role {
+    /// The node's one multiplexed connection: ordinary requests, replies matched in FIFO order.
+    Shared,
+    /// A connection of the node's dedicated pool, held by one holder at a time.
+    Dedicated(Holder),
+}
+
+/// Who holds a dedicated connection.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Holder {
+    /// Nobody: ready for the next blocking command or session.
+    Idle,
+    /// One blocking command, until its reply.
+    Request(Key),
+    /// A session (a transaction with its `WATCH`es), until it is closed.
+    Session(crate::SessionId),
 }
 
 #[derive(Debug)]
@@ -49,10 +72,17 @@ pub(crate) struct Conn {
     pub(crate) last_rx: Instant,
     /// Set when the node left the topology: no new requests; closed once `fifo` is empty.
     pub(crate) draining: bool,
+    pub(crate) role: Role,
 }
 
 impl Conn {
-    pub(crate) fn new(id: ConnId, now: Instant, ready_by: Instant, limits: Limits) -> Conn {
+    pub(crate) fn new(
+        id: ConnId,
+        now: Instant,
+        ready_by: Instant,
+        limits: Limits,
+        role: Role,
+    ) -> Conn {
         Conn {
             id,
             phase: Phase::Connecting,
@@ -65,11 +95,20 @@ impl Conn {
             flushed: 0,
             last_rx: now,
             draining: false,
+            role,
         }
     }
 
     pub(crate) fn is_ready(&self) -> bool {
         self.phase == Phase::Ready && !self.draining
+    }
+
+    /// Whether the expected reply for `key` was handed to the adapter (so may have run).
+    pub(crate) fn was_written(&self, key: Key) -> bool {
+        self.fifo
+            .iter()
+            .position(|w| *w == Waiting::Request(key))
+            .is_some_and(|i| i < self.flushed)
     }
 
     /// Takes the expected replies out, each with whether it was written.

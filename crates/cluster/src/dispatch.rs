@@ -6,9 +6,9 @@ use core::cmp::Reverse;
 use slotwise_resp::Frame;
 
 use crate::conn::Waiting;
-use crate::entry::{Kind, Place};
+use crate::entry::{Kind, Lane, Place};
 use crate::slab::Key;
-use crate::{Cluster, Instant, ReadFrom, RefreshReason, RequestError};
+use crate::{Cluster, ConnId, Instant, ReadFrom, RefreshReason, RequestError};
 
 /// `ASKING`, written just before an asked request.
 const ASKING: &[u8] = b"*1\r\n$6\r\nASKING\r\n";
@@ -20,7 +20,11 @@ impl Cluster {
         let Some(entry) = self.entries.get(key) else {
             return;
         };
-        let target = if let Some(node) = entry.pinned {
+        let session_node = match entry.lane {
+            Lane::Session(s) => self.sessions.get(&s).and_then(|s| s.node),
+            _ => None,
+        };
+        let target = if let Some(node) = entry.pinned.or(session_node) {
             Some(node)
         } else if let Some(ask) = entry.ask.clone() {
             Some(self.node_for(&ask))
@@ -87,23 +91,29 @@ impl Cluster {
         }
     }
 
-    /// Queues the request on `node`, or writes it if the connection is ready.
+    /// Queues the request on `node`, or writes it if the connection is ready: the shared
+    /// connection, a dedicated one (blocking commands), or its session's.
     pub(crate) fn enqueue(&mut self, key: Key, node: usize) {
         let bound = self.config.queue_bound;
         let Some(n) = self.node(node) else {
             return;
         };
+        match self.entries.get(key).map(|e| e.lane) {
+            Some(Lane::Blocking) => return self.enqueue_blocking(key, node),
+            Some(Lane::Session(s)) => return self.session_enqueue(s, key, node),
+            _ => {}
+        }
         if n.load() >= bound {
             let endpoint = n.endpoint.clone();
             self.fail(key, RequestError::QueueFull { node: endpoint });
             return;
         }
-        let ready = n.conn.as_ref().is_some_and(|c| c.is_ready());
+        let ready = n.conn.as_ref().filter(|c| c.is_ready()).map(|c| c.id);
         if let Some(e) = self.entries.get_mut(key) {
             e.node = Some(node);
         }
-        if ready {
-            self.write_to_conn(node, key);
+        if let Some(id) = ready {
+            self.write_on(node, id, key);
             return;
         }
         let Some(n) = self.node_mut(node) else {
@@ -117,8 +127,8 @@ impl Cluster {
         self.ensure_connecting(node);
     }
 
-    /// Writes the request on the node's (ready) connection.
-    pub(crate) fn write_to_conn(&mut self, node: usize, key: Key) {
+    /// Writes the request on the node's (ready) connection `id`.
+    pub(crate) fn write_on(&mut self, node: usize, id: ConnId, key: Key) {
         let now = self.now;
         let Some(entry) = self.entries.get_mut(key) else {
             return;
@@ -127,7 +137,7 @@ impl Cluster {
             .nodes
             .get_mut(node)
             .and_then(Option::as_mut)
-            .and_then(|n| n.conn.as_mut())
+            .and_then(|n| n.conn_mut(id))
         else {
             return;
         };
@@ -140,12 +150,12 @@ impl Cluster {
         entry.place = Place::InFlight(node);
         entry.node = Some(node);
         entry.sent_at = now;
-        self.mark_dirty(node);
+        self.mark_dirty(node, id);
     }
 
-    pub(crate) fn mark_dirty(&mut self, node: usize) {
-        if !self.dirty.contains(&node) {
-            self.dirty.push(node);
+    pub(crate) fn mark_dirty(&mut self, node: usize, id: ConnId) {
+        if !self.dirty.contains(&(node, id)) {
+            self.dirty.push((node, id));
         }
     }
 
@@ -156,13 +166,16 @@ impl Cluster {
         };
         let queue = core::mem::take(&mut n.queue);
         n.queued = 0;
+        let Some(id) = n.conn.as_ref().map(|c| c.id) else {
+            return;
+        };
         for key in queue {
             if self
                 .entries
                 .get(key)
                 .is_some_and(|e| e.place == Place::Queued(node))
             {
-                self.write_to_conn(node, key);
+                self.write_on(node, id, key);
             }
         }
     }
@@ -188,6 +201,17 @@ impl Cluster {
         let Some(entry) = self.entries.remove(key) else {
             return;
         };
+        self.cancellable.remove(&entry.id);
+        if let (Lane::Session(s), Err(_)) = (entry.lane, &result)
+            && matches!(
+                entry.place,
+                Place::Waiting | Place::Unrouted | Place::Backoff
+            )
+        {
+            // It never reached the server: what follows it in the session would run in a state
+            // the caller did not ask for (no MULTI, no WATCH).
+            self.session_poison(s);
+        }
         match entry.kind {
             Kind::User => self.reply(entry.id, result),
             Kind::Refresh { round, slots } => {
@@ -204,6 +228,7 @@ impl Cluster {
         };
         entry.place = Place::Abandoned;
         let (id, kind, pinned) = (entry.id, entry.kind, entry.pinned);
+        self.cancellable.remove(&id);
         match kind {
             Kind::User => self.reply(id, Err(error)),
             Kind::Refresh { round, slots } => self.on_refresh_result(round, slots, pinned, None),

@@ -14,6 +14,17 @@ pub(crate) enum Kind {
     Refresh { round: u64, slots: bool },
 }
 
+/// Which kind of connection a request runs on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Lane {
+    /// The node's shared, multiplexed connection.
+    Shared,
+    /// A dedicated connection from the node's pool, for this one (blocking) command.
+    Blocking,
+    /// The connection held by this session.
+    Session(crate::SessionId),
+}
+
 /// Where a request is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Place {
@@ -21,6 +32,9 @@ pub(crate) enum Place {
     Unrouted,
     /// In a node's queue, waiting for its connection.
     Queued(usize),
+    /// Waiting for a dedicated connection, or in its session's queue until the session's
+    /// connection is ready.
+    Waiting,
     /// Waiting out a backoff before it is routed again.
     Backoff,
     /// Written (or about to be) on the node's connection; its reply is expected there.
@@ -53,4 +67,7 @@ pub(crate) struct Entry {
     pub(crate) sent_at: Instant,
     /// What to report if the deadline passes while retrying (e.g. `ClusterDown`).
     pub(crate) last: Option<RequestError>,
+    pub(crate) lane: Lane,
+    /// Submitted inside `MULTI` (its reply is `+QUEUED`; it cannot run without the `EXEC`).
+    pub(crate) in_multi: bool,
 }

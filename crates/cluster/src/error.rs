@@ -18,6 +18,9 @@ pub enum RequestError {
         slot: Option<u16>,
         /// The node it was last sent or queued to.
         node: Option<Endpoint>,
+        /// The request had been handed to the adapter to write: it may have run (see
+        /// [`RequestError::maybe_applied`]). A caller must not simply repeat such a write.
+        written: bool,
     },
     /// More `MOVED`/`ASK` redirects than [`Config::max_redirects`](crate::Config::max_redirects).
     TooManyRedirects {
@@ -71,9 +74,65 @@ pub enum RequestError {
         /// The server's error line.
         message: String,
     },
+    /// The command changes its connection's state (`SUBSCRIBE`, `MULTI`, `SELECT`, `CLIENT
+    /// REPLY` …), so it is never written on a shared connection, where it would make later
+    /// replies go to the wrong requests or run them in a state their callers did not ask for.
+    ConnectionState {
+        /// The command name, lowercase (`client|reply` for a subcommand).
+        command: String,
+        /// What to use instead.
+        use_instead: &'static str,
+    },
+    /// A transaction command out of order in its session (`EXEC` without `MULTI`, nested `MULTI`,
+    /// `WATCH` inside `MULTI` …): refused before it reached the server.
+    Transaction {
+        /// The command name, lowercase.
+        command: String,
+        /// What is wrong, in the server's words.
+        problem: &'static str,
+    },
+    /// `EXEC` did not run the transaction: a command queued in it failed before it reached the
+    /// server (the transaction was discarded instead, so nothing of it ran).
+    TransactionAborted {
+        /// The queued command's failure.
+        reason: String,
+    },
+    /// A `MOVED` or `ASK` inside a session: the slot is served elsewhere now (the slot map has been
+    /// corrected). Nothing in a session is redirected, since its state (`WATCH`, `MULTI`) lives on
+    /// its connection; run the transaction again in a new session.
+    SlotMoved {
+        /// The slot.
+        slot: u16,
+        /// Where it is served now.
+        to: Endpoint,
+        /// `MOVED` or `ASK`.
+        kind: crate::RedirectKind,
+    },
+    /// The session takes no more requests.
+    SessionEnded {
+        /// Why: lost connection, closed, or an earlier request that never reached the server.
+        reason: &'static str,
+    },
+    /// [`Cluster::cancel`](crate::Cluster::cancel) ended the request.
+    Cancelled,
 }
 
 impl RequestError {
+    /// True if the request may have run although no reply came: written to a connection that was
+    /// lost (a write not marked idempotent), or written and then past its deadline. Check before
+    /// repeating it.
+    #[must_use]
+    pub fn maybe_applied(&self) -> bool {
+        matches!(
+            self,
+            RequestError::ConnectionLost {
+                maybe_applied: true,
+                ..
+            } | RequestError::Protocol { .. }
+                | RequestError::Timeout { written: true, .. }
+        )
+    }
+
     /// A short, stable name for the kind of error (`"Timeout"`, `"ConnectionLost(maybe_applied)"` …),
     /// for counting outcomes and for logs; the details are in [`Display`](fmt::Display).
     pub fn kind(&self) -> &'static str {
@@ -92,6 +151,12 @@ impl RequestError {
             RequestError::QueueFull { .. } => "QueueFull",
             RequestError::Protocol { .. } => "Protocol",
             RequestError::Auth { .. } => "Auth",
+            RequestError::ConnectionState { .. } => "ConnectionState",
+            RequestError::Transaction { .. } => "Transaction",
+            RequestError::TransactionAborted { .. } => "TransactionAborted",
+            RequestError::SlotMoved { .. } => "SlotMoved",
+            RequestError::SessionEnded { .. } => "SessionEnded",
+            RequestError::Cancelled => "Cancelled",
         }
     }
 }
@@ -99,13 +164,20 @@ impl RequestError {
 impl fmt::Display for RequestError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            RequestError::Timeout { slot, node } => {
+            RequestError::Timeout {
+                slot,
+                node,
+                written,
+            } => {
                 f.write_str("request timed out")?;
                 if let Some(slot) = slot {
                     write!(f, " (slot {slot})")?;
                 }
                 if let Some(node) = node {
                     write!(f, " waiting for {node}")?;
+                }
+                if *written {
+                    f.write_str(" after it was written (it may have been applied)")?;
                 }
                 Ok(())
             }
@@ -143,6 +215,33 @@ impl fmt::Display for RequestError {
             RequestError::Auth { node, message } => {
                 write!(f, "authentication with {node} failed: {message}")
             }
+            RequestError::ConnectionState {
+                command,
+                use_instead,
+            } => write!(
+                f,
+                "'{command}' changes the connection's state and is never sent on a shared \
+                 connection; use {use_instead}"
+            ),
+            RequestError::Transaction { command, problem } => {
+                write!(f, "'{command}' refused: {problem}")
+            }
+            RequestError::TransactionAborted { reason } => {
+                write!(f, "EXECABORT: the transaction was discarded ({reason})")
+            }
+            RequestError::SlotMoved { slot, to, kind } => {
+                let kind = match kind {
+                    crate::RedirectKind::Moved => "MOVED",
+                    crate::RedirectKind::Ask => "ASK",
+                };
+                write!(
+                    f,
+                    "{kind} inside a session: slot {slot} is served by {to} now; run the \
+                     transaction again"
+                )
+            }
+            RequestError::SessionEnded { reason } => write!(f, "the session ended: {reason}"),
+            RequestError::Cancelled => f.write_str("cancelled"),
         }
     }
 }

@@ -6,10 +6,11 @@ use alloc::vec::Vec;
 
 use slotwise_resp::DecodeError;
 
-use crate::conn::{Conn, Phase, Waiting};
-use crate::entry::{Kind, Place};
+use crate::conn::{Conn, Holder, Phase, Role, Waiting};
+use crate::entry::{Kind, Lane, Place};
 use crate::handshake::{self, Outcome, Step};
 use crate::slab::Key;
+use crate::stateful;
 use crate::{Cluster, ConnId, Event, Output, Protocol, RefreshReason, RequestError};
 
 /// Why a connection ends.
@@ -25,30 +26,41 @@ pub(crate) enum CloseReason {
     Stalled,
     /// The node left the topology.
     Removed,
+    /// A dedicated connection closed on purpose (its blocking command was cancelled or passed its
+    /// deadline while the server still blocks it): not a failure of the node.
+    Released,
 }
 
 impl Cluster {
-    /// Opens a connection to `node` unless it has one or is backing off.
+    /// Opens the shared connection to `node` unless it has one or is backing off.
     pub(crate) fn ensure_connecting(&mut self, node: usize) {
-        let now = self.now;
-        let ready_by = now + self.config.connect_timeout;
-        let limits = self.config.decoder_limits;
         let Some(n) = self.node(node) else {
             return;
         };
         if n.conn.is_some() {
             return;
         }
-        if n.retry_at > now {
+        if n.retry_at > self.now {
             self.node_timer = self.node_timer.min(n.retry_at);
             return;
         }
-        let endpoint = n.endpoint.clone();
+        self.open_conn(node, Role::Shared);
+    }
+
+    /// Asks the adapter for a new connection to `node`, in `role`.
+    pub(crate) fn open_conn(&mut self, node: usize, role: Role) -> Option<ConnId> {
+        let now = self.now;
+        let ready_by = now + self.config.connect_timeout;
+        let limits = self.config.decoder_limits;
+        let endpoint = self.node(node)?.endpoint.clone();
         let tls_server_name = self.tls_server_name(node);
         self.next_conn += 1;
         let id = ConnId(self.next_conn);
-        if let Some(n) = self.node_mut(node) {
-            n.conn = Some(Conn::new(id, now, ready_by, limits));
+        let conn = Conn::new(id, now, ready_by, limits, role);
+        let n = self.node_mut(node)?;
+        match role {
+            Role::Shared => n.conn = Some(conn),
+            Role::Dedicated(_) => n.dedicated.push(conn),
         }
         self.conns.insert(id, node);
         self.node_timer = self.node_timer.min(ready_by);
@@ -57,6 +69,7 @@ impl Cluster {
             endpoint,
             tls_server_name,
         });
+        Some(id)
     }
 
     fn tls_server_name(&self, node: usize) -> Option<String> {
@@ -74,10 +87,10 @@ impl Cluster {
             return;
         };
         let resp3 = self.config.protocol == Protocol::Resp3;
-        self.start_handshake(node, resp3);
+        self.start_handshake(node, conn, resp3);
     }
 
-    fn start_handshake(&mut self, node: usize, resp3: bool) {
+    fn start_handshake(&mut self, node: usize, id: ConnId, resp3: bool) {
         let Some(n) = self.node(node) else {
             return;
         };
@@ -91,7 +104,7 @@ impl Cluster {
             readonly,
         };
         let mut steps = Vec::new();
-        let Some(conn) = self.node_mut(node).and_then(|n| n.conn.as_mut()) else {
+        let Some(conn) = self.node_mut(node).and_then(|n| n.conn_mut(id)) else {
             return;
         };
         handshake::write(&plan, &mut conn.wbuf, &mut steps);
@@ -103,30 +116,42 @@ impl Cluster {
         conn.fifo
             .extend(steps.iter().map(|&s| Waiting::Handshake(s)));
         if steps.is_empty() {
-            self.on_ready(node);
+            self.on_ready(node, id);
         } else {
-            self.mark_dirty(node);
+            self.mark_dirty(node, id);
         }
     }
 
-    fn on_ready(&mut self, node: usize) {
+    fn on_ready(&mut self, node: usize, id: ConnId) {
+        let mut role = None;
         if let Some(n) = self.node_mut(node) {
             n.failures = 0;
-            if let Some(c) = n.conn.as_mut() {
+            if let Some(c) = n.conn_mut(id) {
                 c.phase = Phase::Ready;
+                role = Some(c.role);
             }
         }
-        self.flush_queue(node);
+        match role {
+            Some(Role::Shared) => self.flush_queue(node),
+            Some(Role::Dedicated(holder)) => self.on_dedicated_ready(node, id, holder),
+            None => {}
+        }
     }
 
-    fn on_handshake_reply(&mut self, node: usize, step: Step, frame: &slotwise_resp::Frame) {
+    fn on_handshake_reply(
+        &mut self,
+        node: usize,
+        id: ConnId,
+        step: Step,
+        frame: &slotwise_resp::Frame,
+    ) {
         let outcome = handshake::outcome(step, frame);
         if let Outcome::AuthFailed(line) = &outcome {
             let message = String::from_utf8_lossy(line).into_owned();
-            self.close_conn(node, CloseReason::Auth(message), true);
+            self.close_conn(node, id, CloseReason::Auth(message), true);
             return;
         }
-        let Some(conn) = self.node_mut(node).and_then(|n| n.conn.as_mut()) else {
+        let Some(conn) = self.node_mut(node).and_then(|n| n.conn_mut(id)) else {
             return;
         };
         let Phase::Handshake { pending, fallback } = conn.phase else {
@@ -142,9 +167,9 @@ impl Cluster {
             if let Some(endpoint) = self.endpoint_of(Some(node)) {
                 self.event(Event::Resp2Fallback { endpoint });
             }
-            self.start_handshake(node, false);
+            self.start_handshake(node, id, false);
         } else {
-            self.on_ready(node);
+            self.on_ready(node, id);
         }
     }
 
@@ -153,74 +178,107 @@ impl Cluster {
             return;
         };
         let now = self.now;
-        match self.node_mut(node).and_then(|n| n.conn.as_mut()) {
+        match self.node_mut(node).and_then(|n| n.conn_mut(conn)) {
             Some(c) if c.phase != Phase::Connecting => {
                 c.last_rx = now;
                 c.rbuf.extend_from_slice(bytes);
                 self.stats.bytes_received += bytes.len() as u64;
             }
             _ => {
-                // Bytes before `Connected` (or the connection is gone): the adapter broke the
-                // contract; treat the connection as failed.
-                self.close_conn(node, CloseReason::Protocol(None), true);
+                // Bytes before `Connected`: the adapter broke the contract; treat the connection
+                // as failed.
+                self.close_conn(node, conn, CloseReason::Protocol(None), true);
                 return;
             }
         }
         loop {
-            let Some(c) = self.node_mut(node).and_then(|n| n.conn.as_mut()) else {
+            let Some(c) = self.node_mut(node).and_then(|n| n.conn_mut(conn)) else {
                 return;
             };
-            if c.id != conn {
-                return;
-            }
             let frame = match c.decoder.decode(&mut c.rbuf) {
                 Ok(Some(frame)) => frame,
                 Ok(None) => return,
                 Err(e) => {
-                    self.close_conn(node, CloseReason::Protocol(Some(e)), true);
+                    self.close_conn(node, conn, CloseReason::Protocol(Some(e)), true);
                     return;
                 }
             };
-            if matches!(frame, slotwise_resp::Frame::Push(_)) {
-                continue; // out-of-band (RESP3): not a reply to anything
+            if let slotwise_resp::Frame::Push(items) = &frame {
+                // Out-of-band (RESP3): not a reply to anything. A pub/sub push means the
+                // connection is in a subscriber state no request of ours put it in: its replies
+                // can no longer be trusted to match the FIFO.
+                if stateful::is_pubsub_push(items) {
+                    self.close_conn(node, conn, CloseReason::Protocol(None), true);
+                    return;
+                }
+                continue;
             }
             let Some(waiting) = c.fifo.pop_front() else {
-                self.close_conn(node, CloseReason::Protocol(None), true);
+                self.close_conn(node, conn, CloseReason::Protocol(None), true);
                 return;
             };
             c.flushed = c.flushed.saturating_sub(1);
             match waiting {
-                Waiting::Asking => {}
-                Waiting::Handshake(step) => self.on_handshake_reply(node, step, &frame),
-                Waiting::Request(key) => self.on_reply(node, key, frame),
+                Waiting::Asking | Waiting::Reset => {}
+                Waiting::Handshake(step) => self.on_handshake_reply(node, conn, step, &frame),
+                Waiting::Request(key) => {
+                    if stateful::is_queued(&frame)
+                        && self.entries.get(key).is_some_and(|e| !e.in_multi)
+                    {
+                        // `+QUEUED` for a request sent outside a transaction: the connection is
+                        // inside a `MULTI` we did not send. Nothing on it can be trusted.
+                        if let Some(c) = self.node_mut(node).and_then(|n| n.conn_mut(conn)) {
+                            c.fifo.push_front(waiting);
+                            c.flushed += 1;
+                        }
+                        self.close_conn(node, conn, CloseReason::Protocol(None), true);
+                        return;
+                    }
+                    self.on_reply(node, conn, key, frame);
+                }
             }
-            self.close_if_drained(node);
+            self.after_reply(node, conn);
         }
     }
 
     /// Closes a draining connection (its node left the topology) once nothing is expected on it.
-    pub(crate) fn close_if_drained(&mut self, node: usize) {
+    pub(crate) fn close_if_drained(&mut self, node: usize, conn: ConnId) {
         let drained = self
             .node(node)
-            .and_then(|n| n.conn.as_ref())
-            .is_some_and(|c| c.draining && c.fifo.is_empty());
+            .and_then(|n| n.conn_ref(conn))
+            .is_some_and(|c| c.draining && c.fifo.is_empty() && c.role == Role::Shared);
         if drained {
-            self.close_conn(node, CloseReason::Removed, true);
+            self.close_conn(node, conn, CloseReason::Removed, true);
         }
     }
 
-    /// Ends the node's connection: requests on it are retried or failed (see the crate docs), the
-    /// node backs off, and a refresh may be triggered. `emit`: tell the adapter to close it.
-    pub(crate) fn close_conn(&mut self, node: usize, reason: CloseReason, emit: bool) {
+    /// After each reply: a draining shared connection may close; a dedicated one may go back to
+    /// the pool (its session ended and its last reply came).
+    fn after_reply(&mut self, node: usize, conn: ConnId) {
+        let role = self
+            .node(node)
+            .and_then(|n| n.conn_ref(conn))
+            .map(|c| c.role);
+        match role {
+            Some(Role::Shared) => self.close_if_drained(node, conn),
+            Some(Role::Dedicated(Holder::Session(s))) => self.session_drained(s, node, conn),
+            _ => {}
+        }
+    }
+
+    /// Ends one of the node's connections: requests on it are retried or failed (see the crate
+    /// docs), the node backs off after a failure, and a refresh may be triggered. `emit`: tell
+    /// the adapter to close it.
+    pub(crate) fn close_conn(&mut self, node: usize, id: ConnId, reason: CloseReason, emit: bool) {
         let now = self.now;
         let Some(n) = self.node_mut(node) else {
             return;
         };
-        let Some(mut conn) = n.conn.take() else {
+        let Some(mut conn) = n.take_conn(id) else {
             return;
         };
         let endpoint = n.endpoint.clone();
-        let failed = !matches!(reason, CloseReason::Removed);
+        let failed = !matches!(reason, CloseReason::Removed | CloseReason::Released);
         if failed {
             n.failures = n.failures.saturating_add(1);
         }
@@ -229,6 +287,9 @@ impl Cluster {
         if emit {
             self.out.push_back(Output::Close { conn: conn.id });
         }
+        if let Role::Dedicated(Holder::Session(s)) = conn.role {
+            self.session_lost(s, &endpoint);
+        }
         let waiting = conn.take_waiting();
         let mut again: Vec<Key> = Vec::new();
         for (w, written) in waiting {
@@ -236,12 +297,22 @@ impl Cluster {
             let Some(entry) = self.entries.get(key) else {
                 continue;
             };
-            match (entry.place, entry.kind) {
-                (Place::Abandoned, _) => {
+            match (entry.place, entry.kind, entry.lane) {
+                (Place::Abandoned, _, _) => {
                     self.entries.remove(key);
                 }
-                (_, Kind::Refresh { .. }) => {
+                (_, Kind::Refresh { .. }, _) => {
                     self.finish(key, Err(RequestError::ClusterDown { slot: None }))
+                }
+                (_, _, Lane::Session(_)) => {
+                    // A session's state (WATCH, MULTI) died with its connection: nothing in it is
+                    // retried. Commands queued inside MULTI cannot have run without their EXEC.
+                    let maybe_applied = written && !entry.read_only && !entry.in_multi;
+                    let error = RequestError::ConnectionLost {
+                        maybe_applied,
+                        node: endpoint.clone(),
+                    };
+                    self.finish(key, Err(error));
                 }
                 _ if !written || entry.retry_written => again.push(key),
                 _ => {
@@ -261,19 +332,25 @@ impl Cluster {
         }
         if let CloseReason::Auth(message) = &reason {
             // A refused password does not get better by waiting: fail what waits for this node.
-            let queue = self
+            let (queue, pool_waiting) = self
                 .node_mut(node)
-                .map(|n| core::mem::take(&mut n.queue))
+                .map(|n| {
+                    n.queued = 0;
+                    (
+                        core::mem::take(&mut n.queue),
+                        core::mem::take(&mut n.pool_waiting),
+                    )
+                })
                 .unwrap_or_default();
+            let error = RequestError::Auth {
+                node: endpoint.clone(),
+                message: message.clone(),
+            };
             for key in queue.into_iter().chain(again.drain(..)) {
-                let error = RequestError::Auth {
-                    node: endpoint.clone(),
-                    message: message.clone(),
-                };
-                self.finish(key, Err(error));
+                self.finish(key, Err(error.clone()));
             }
-            if let Some(n) = self.node_mut(node) {
-                n.queued = 0;
+            for holder in pool_waiting {
+                self.fail_holder(holder, &error);
             }
             self.event(Event::AuthFailed {
                 endpoint: endpoint.clone(),
@@ -306,10 +383,14 @@ impl Cluster {
 
     /// Forgets a node that is not in the topology, not referenced, and has nothing queued.
     pub(crate) fn gc_node(&mut self, node: usize) {
-        let unused = self
-            .node(node)
-            .is_some_and(|n| !n.in_topology && !n.wanted && n.conn.is_none() && n.queued == 0)
-            && !self.router.references(node)
+        let unused = self.node(node).is_some_and(|n| {
+            !n.in_topology
+                && !n.wanted
+                && n.conn.is_none()
+                && n.queued == 0
+                && n.dedicated.is_empty()
+                && n.pool_waiting.is_empty()
+        }) && !self.router.references(node)
             && !self.refresh.uses(node);
         if !unused {
             return;

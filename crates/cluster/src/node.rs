@@ -3,11 +3,12 @@
 
 use alloc::collections::VecDeque;
 use alloc::string::String;
+use alloc::vec::Vec;
 
 use slotwise_topology::Endpoint;
 
 use crate::Instant;
-use crate::conn::Conn;
+use crate::conn::{Conn, Holder};
 use crate::slab::Key;
 
 #[derive(Debug)]
@@ -21,7 +22,12 @@ pub(crate) struct Node {
     pub(crate) serves_reads: bool,
     /// Keep a connection open even with nothing to send.
     pub(crate) wanted: bool,
+    /// The shared connection.
     pub(crate) conn: Option<Conn>,
+    /// The dedicated pool: connections for blocking commands and sessions (see `pool.rs`).
+    pub(crate) dedicated: Vec<Conn>,
+    /// Who waits for a dedicated connection (the pool is at its bound); may hold stale holders.
+    pub(crate) pool_waiting: VecDeque<Holder>,
     /// Requests waiting for the connection (may hold stale keys of requests that ended).
     pub(crate) queue: VecDeque<Key>,
     /// Live requests in `queue`.
@@ -41,6 +47,8 @@ impl Node {
             serves_reads: false,
             wanted: false,
             conn: None,
+            dedicated: Vec::new(),
+            pool_waiting: VecDeque::new(),
             queue: VecDeque::new(),
             queued: 0,
             failures: 0,
@@ -55,5 +63,30 @@ impl Node {
 
     pub(crate) fn is_idle(&self) -> bool {
         self.queued == 0 && self.conn.as_ref().is_none_or(|c| c.fifo.is_empty())
+    }
+
+    /// The node's connection `id`: the shared one or one of the dedicated pool.
+    pub(crate) fn conn_mut(&mut self, id: crate::ConnId) -> Option<&mut Conn> {
+        match &mut self.conn {
+            Some(c) if c.id == id => Some(c),
+            _ => self.dedicated.iter_mut().find(|c| c.id == id),
+        }
+    }
+
+    /// The node's connection `id`, read-only.
+    pub(crate) fn conn_ref(&self, id: crate::ConnId) -> Option<&Conn> {
+        match &self.conn {
+            Some(c) if c.id == id => Some(c),
+            _ => self.dedicated.iter().find(|c| c.id == id),
+        }
+    }
+
+    /// Takes connection `id` out of the node.
+    pub(crate) fn take_conn(&mut self, id: crate::ConnId) -> Option<Conn> {
+        if self.conn.as_ref().is_some_and(|c| c.id == id) {
+            return self.conn.take();
+        }
+        let i = self.dedicated.iter().position(|c| c.id == id)?;
+        Some(self.dedicated.swap_remove(i))
     }
 }

@@ -196,6 +196,8 @@ impl Cluster {
             node: Some(node),
             sent_at: now,
             last: None,
+            lane: crate::entry::Lane::Shared,
+            in_multi: false,
         });
         self.add_deadline(deadline, key);
         self.enqueue(key, node);
@@ -361,16 +363,23 @@ impl Cluster {
         // Connections: open the wanted, drain and close the rest.
         for i in 0..self.nodes.len() {
             let Some(n) = self.node(i) else { continue };
-            let (wanted, in_topology, idle, has_conn) =
-                (n.wanted, n.in_topology, n.is_idle(), n.conn.is_some());
+            let (wanted, in_topology, idle, conn) = (
+                n.wanted,
+                n.in_topology,
+                n.is_idle(),
+                n.conn.as_ref().map(|c| c.id),
+            );
             if wanted {
                 self.ensure_connecting(i);
-            } else if !in_topology && has_conn {
+            } else if !in_topology && let Some(id) = conn {
                 if idle {
-                    self.close_conn(i, CloseReason::Removed, true);
+                    self.close_conn(i, id, CloseReason::Removed, true);
                 } else if let Some(c) = self.node_mut(i).and_then(|n| n.conn.as_mut()) {
                     c.draining = true;
                 }
+            }
+            if !in_topology {
+                self.drain_pool(i);
             }
         }
 

@@ -2,13 +2,13 @@
 
 use slotwise_resp::Frame;
 
-use crate::entry::{Kind, Place};
+use crate::entry::{Kind, Lane, Place};
 use crate::redirect::{self, Redirect, RetryKind};
 use crate::slab::Key;
-use crate::{Cluster, Event, RedirectKind, RefreshReason, RequestError};
+use crate::{Cluster, ConnId, Event, RedirectKind, RefreshReason, RequestError};
 
 impl Cluster {
-    pub(crate) fn on_reply(&mut self, node: usize, key: Key, frame: Frame) {
+    pub(crate) fn on_reply(&mut self, node: usize, conn: ConnId, key: Key, frame: Frame) {
         let Some(entry) = self.entries.get(key) else {
             return;
         };
@@ -19,6 +19,12 @@ impl Cluster {
         if let Kind::Refresh { .. } = entry.kind {
             self.finish(key, Ok(frame));
             return;
+        }
+        match entry.lane {
+            Lane::Session(s) => return self.on_session_reply(s, node, conn, key, frame),
+            // The blocking command is done with its connection, whatever the reply says.
+            Lane::Blocking => self.release(node, conn),
+            Lane::Shared => {}
         }
         let Some(replier) = self.node(node).map(|n| &n.endpoint) else {
             return;

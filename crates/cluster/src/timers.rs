@@ -4,7 +4,7 @@
 use core::cmp::Reverse;
 
 use crate::conn::Phase;
-use crate::entry::Place;
+use crate::entry::{Lane, Place};
 use crate::lifecycle::CloseReason;
 use crate::slab::Key;
 use crate::{Cluster, Instant, RequestError};
@@ -69,20 +69,36 @@ impl Cluster {
         let error = entry.last.clone().unwrap_or(RequestError::Timeout {
             slot: entry.slot,
             node,
+            written: false,
         });
         match entry.place {
             Place::InFlight(n) => {
-                let stalled = self
-                    .node(n)
-                    .and_then(|n| n.conn.as_ref())
-                    .is_some_and(|c| c.last_rx <= entry.sent_at);
+                let lane = entry.lane;
+                let sent_at = entry.sent_at;
+                let slot = entry.slot;
+                let conn = match lane {
+                    Lane::Shared => self.node(n).and_then(|n| n.conn.as_ref()).map(|c| c.id),
+                    Lane::Blocking => self.blocking_conn(n, key),
+                    Lane::Session(s) => self.session_conn(s),
+                };
+                let conn_state = conn
+                    .and_then(|id| self.node(n)?.conn_ref(id))
+                    .map(|c| (c.id, c.was_written(key), c.last_rx <= sent_at));
+                let written = conn_state.is_some_and(|(_, w, _)| w);
                 let timeout = RequestError::Timeout {
-                    slot: entry.slot,
+                    slot,
                     node: self.endpoint_of(Some(n)),
+                    written,
                 };
                 self.abandon(key, timeout);
-                if stalled {
-                    self.close_conn(n, CloseReason::Stalled, true);
+                match (lane, conn_state) {
+                    // The server still blocks it, or will answer it late: the connection can
+                    // serve nobody else.
+                    (Lane::Blocking, Some((id, ..))) => {
+                        self.close_conn(n, id, CloseReason::Released, true);
+                    }
+                    (_, Some((id, _, true))) => self.close_conn(n, id, CloseReason::Stalled, true),
+                    _ => {}
                 }
             }
             Place::Abandoned => {}
@@ -96,9 +112,21 @@ impl Cluster {
         let mut next = Instant::MAX;
         for i in 0..self.nodes.len() {
             let Some(n) = self.node(i) else { continue };
+            let late = n
+                .dedicated
+                .iter()
+                .filter(|c| c.phase != Phase::Ready && c.ready_by <= now)
+                .map(|c| c.id)
+                .collect::<alloc::vec::Vec<_>>();
+            for id in late {
+                self.close_conn(i, id, CloseReason::Failed, true);
+            }
+            self.pool_timers(i);
+            let Some(n) = self.node(i) else { continue };
             match &n.conn {
                 Some(c) if c.phase != Phase::Ready && c.ready_by <= now => {
-                    self.close_conn(i, CloseReason::Failed, true);
+                    let id = c.id;
+                    self.close_conn(i, id, CloseReason::Failed, true);
                 }
                 Some(c) if c.phase != Phase::Ready => next = next.min(c.ready_by),
                 Some(_) => {}
@@ -109,6 +137,12 @@ impl Cluster {
             }
             // Whatever happened above, note this node's next timer.
             if let Some(n) = self.node(i) {
+                for c in n.dedicated.iter().filter(|c| c.phase != Phase::Ready) {
+                    next = next.min(c.ready_by);
+                }
+                if !n.pool_waiting.is_empty() && n.retry_at > now {
+                    next = next.min(n.retry_at);
+                }
                 match &n.conn {
                     Some(c) if c.phase != Phase::Ready => next = next.min(c.ready_by),
                     None if n.wanted || n.queued > 0 => next = next.min(n.retry_at),

@@ -397,7 +397,8 @@ fn deadline_expiry_drops_the_late_reply() {
         s.reply_of(slow),
         Err(RequestError::Timeout {
             slot: Some(12182),
-            node: Some(ep(B))
+            node: Some(ep(B)),
+            written: true,
         })
     );
     // B was stalled (nothing received since): closed; the other request (a read) is retried.
@@ -437,11 +438,19 @@ fn late_reply_on_a_live_connection_is_dropped() {
 fn blocking_command_deadline_includes_block_time() {
     let (mut s, _a, b) = ready(Script::config(A));
     let id = s.get(&["BLPOP", "foo", "5"]);
-    s.expect_sent(b, &[&["BLPOP", "foo", "5"]]);
+    // On a dedicated connection of B's pool, not on B's shared one.
+    s.nothing_sent(b);
+    let d = s.open(B);
+    s.expect_sent(d, &[&["BLPOP", "foo", "5"]]);
     s.advance(Duration::from_secs(14));
     s.no_reply(id);
     s.advance(Duration::from_secs(1));
-    assert!(matches!(s.reply_of(id), Err(RequestError::Timeout { .. })));
+    assert!(matches!(
+        s.reply_of(id),
+        Err(RequestError::Timeout { written: true, .. })
+    ));
+    // The server may still answer it: that connection can serve nobody else.
+    s.expect_closed(d);
 }
 
 #[test]

@@ -6,7 +6,7 @@
 //! `SIM_SEEDS=n` runs n seeds (default 1000); `SIM_SEED=s` reruns one seed and prints its schedule.
 
 use std::cmp::Reverse;
-use std::collections::{BTreeMap, BinaryHeap, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, BinaryHeap, HashMap, HashSet};
 use std::time::Duration;
 
 use bytes::BytesMut;
@@ -601,15 +601,7 @@ impl Sim {
         let ambiguous = self
             .replies
             .values()
-            .filter(|(r, _)| {
-                matches!(
-                    r,
-                    Err(RequestError::ConnectionLost {
-                        maybe_applied: true,
-                        ..
-                    } | RequestError::Protocol { .. })
-                )
-            })
+            .filter(|(r, _)| r.as_ref().is_err_and(RequestError::maybe_applied))
             .count() as u64;
         if (
             stats.requests,
@@ -634,7 +626,8 @@ impl Sim {
                 ));
             }
         }
-        // INCR: acknowledged ones executed; never more executions than acknowledged + ambiguous.
+        // INCR: acknowledged ones executed; never more executions than acknowledged + ambiguous
+        // (failures that say `maybe_applied`): a failure that says it did not run never ran.
         let mut acked: BTreeMap<String, u64> = BTreeMap::new();
         let mut ambiguous: BTreeMap<String, u64> = BTreeMap::new();
         let mut seen_values: HashSet<(String, i64)> = HashSet::new();
@@ -653,8 +646,17 @@ impl Sim {
                     return Err(format!("INCR {k}: error reply {other:?}"));
                 }
                 Ok(other) => return Err(format!("INCR {k}: {other:?}")),
-                Err(_) => *ambiguous.entry(k).or_default() += 1,
+                Err(e) if e.maybe_applied() => *ambiguous.entry(k).or_default() += 1,
+                Err(_) => {}
             }
+        }
+        let counted: BTreeSet<&String> = acked.keys().chain(ambiguous.keys()).collect();
+        let executed: BTreeSet<&String> = self.executed_incr.keys().collect();
+        if let Some(k) = executed.difference(&counted).next() {
+            return Err(format!(
+                "INCR {k}: executed {} times, none acknowledged or ambiguous",
+                self.executed_incr[*k]
+            ));
         }
         for (k, &n) in &acked {
             let e = self.executed_incr.get(k).copied().unwrap_or(0);
