@@ -9,7 +9,7 @@ use crate::error::{DecodeError, ErrorKind};
 use crate::fast;
 use crate::frame::{Attributed, BigNumber, Double, Frame, Verbatim};
 use crate::limits::Limits;
-use crate::scan::{AggKind, Len, Scanner, parse_i64, parse_len};
+use crate::scan::{AggKind, Scanner};
 
 /// A resumable RESP2/RESP3 decoder for one byte stream (one connection).
 ///
@@ -183,118 +183,117 @@ fn build(bytes: &Bytes) -> Frame {
             return stack.pop().map(close).unwrap_or(Frame::Null);
         };
         let start = pos + 1;
-        let end = line_end(input, start);
-        let line = input.get(start..end).unwrap_or_default();
-        pos = end + 2;
         let value = match ty {
-            b'+' => Frame::SimpleString(slice(start, end)),
-            b'-' => Frame::SimpleError(slice(start, end)),
-            b':' => Frame::Integer(parse_i64(line).unwrap_or_default()),
-            b'#' => Frame::Boolean(line == b"t"),
-            b'_' => Frame::Null,
-            b',' => Frame::Double(Double(slice(start, end))),
-            b'(' => Frame::BigNumber(BigNumber(slice(start, end))),
-            b'$' | b'!' | b'=' => match parse_len(line, ty == b'$', ty == b'$') {
-                Some(Len::Count(n)) => {
-                    let payload_start = pos;
-                    let payload_end = pos.saturating_add(n);
-                    pos = payload_end.saturating_add(2);
-                    match ty {
-                        b'$' => Frame::BulkString(slice(payload_start, payload_end)),
-                        b'!' => Frame::BulkError(slice(payload_start, payload_end)),
-                        _ => {
-                            let mut format = [0u8; 3];
-                            if let Some(f) = input.get(payload_start..payload_start + 3) {
-                                format.copy_from_slice(f);
-                            }
-                            Frame::Verbatim(Verbatim {
-                                format,
-                                text: slice(payload_start + 4, payload_end),
-                            })
-                        }
-                    }
-                }
-                Some(Len::Streamed) => {
-                    stack.push(Building::Chunks(Vec::new()));
-                    continue;
-                }
-                Some(Len::Null) | None => Frame::NullBulk,
-            },
-            b';' => {
-                let n = match parse_len(line, false, false) {
-                    Some(Len::Count(n)) => n,
-                    _ => 0,
-                };
-                if n == 0 {
-                    match stack.pop() {
-                        Some(Building::Chunks(chunks)) => Frame::StreamedString(chunks),
-                        _ => Frame::Null,
-                    }
-                } else {
-                    let payload_start = pos;
-                    let payload_end = pos.saturating_add(n);
-                    pos = payload_end.saturating_add(2);
-                    if let Some(Building::Chunks(chunks)) = stack.last_mut() {
-                        chunks.push(slice(payload_start, payload_end));
-                    }
-                    continue;
+            b'+' | b'-' | b',' | b'(' => {
+                let end = line_end(input, start);
+                pos = end + 2;
+                let text = slice(start, end);
+                match ty {
+                    b'+' => Frame::SimpleString(text),
+                    b'-' => Frame::SimpleError(text),
+                    b',' => Frame::Double(Double(text)),
+                    _ => Frame::BigNumber(BigNumber(text)),
                 }
             }
-            b'.' => match stack.pop() {
-                Some(open) => close(open),
-                None => Frame::Null,
-            },
-            _ => {
-                let kind = match ty {
-                    b'*' => AggKind::Array,
-                    b'%' => AggKind::Map,
-                    b'~' => AggKind::Set,
-                    b'>' => AggKind::Push,
-                    _ => AggKind::Attribute,
-                };
-                match parse_len(line, ty == b'*', ty != b'|') {
-                    Some(Len::Null) => Frame::NullArray,
-                    Some(Len::Count(0)) if kind == AggKind::Attribute => {
-                        stack.push(Building::AttributeTarget(Vec::new()));
-                        continue;
-                    }
-                    Some(Len::Count(0)) => empty(kind),
-                    Some(Len::Count(n)) => {
-                        // The scanner saw all `n` elements arrive, so this capacity is backed by input;
-                        // the bound keeps it so even if it had not.
-                        let n_cap = n.min(input.len() / 3);
-                        stack.push(match kind {
-                            AggKind::Map | AggKind::Attribute => Building::Pairs {
-                                kind,
-                                pairs: Vec::with_capacity(n_cap),
-                                key: None,
-                                remaining: Some(n),
-                            },
-                            _ => Building::Items {
-                                kind,
-                                items: Vec::with_capacity(n_cap),
-                                remaining: Some(n),
-                            },
-                        });
-                        continue;
-                    }
-                    Some(Len::Streamed) => {
-                        stack.push(match kind {
-                            AggKind::Map | AggKind::Attribute => Building::Pairs {
-                                kind,
-                                pairs: Vec::new(),
-                                key: None,
-                                remaining: None,
-                            },
-                            _ => Building::Items {
-                                kind,
-                                items: Vec::new(),
-                                remaining: None,
-                            },
-                        });
-                        continue;
-                    }
+            b'#' => {
+                pos = start + 3;
+                Frame::Boolean(input.get(start) == Some(&b't'))
+            }
+            b'_' => {
+                pos = start + 2;
+                Frame::Null
+            }
+            b'.' => {
+                pos = start + 2;
+                match stack.pop() {
+                    Some(open) => close(open),
                     None => Frame::Null,
+                }
+            }
+            _ => {
+                let (number, next) = number(input, start);
+                pos = next;
+                match (ty, number) {
+                    (b':', Number::Value(n)) => Frame::Integer(n),
+                    (b'$', Number::Value(-1)) => Frame::NullBulk,
+                    (b'*', Number::Value(-1)) => Frame::NullArray,
+                    (b'$' | b'!' | b'=' | b';', Number::Value(n)) => {
+                        let payload_start = pos;
+                        let payload_end = pos.saturating_add(usize::try_from(n).unwrap_or(0));
+                        // Every payload is followed by a CRLF, except the empty chunk ending a string.
+                        if ty != b';' || n > 0 {
+                            pos = payload_end.saturating_add(2);
+                        }
+                        match ty {
+                            b'$' => Frame::BulkString(slice(payload_start, payload_end)),
+                            b'!' => Frame::BulkError(slice(payload_start, payload_end)),
+                            b'=' => {
+                                let mut format = [0u8; 3];
+                                if let Some(f) = input.get(payload_start..payload_start + 3) {
+                                    format.copy_from_slice(f);
+                                }
+                                Frame::Verbatim(Verbatim {
+                                    format,
+                                    text: slice(payload_start + 4, payload_end),
+                                })
+                            }
+                            // A streamed-string chunk; the empty one ends the string.
+                            _ if payload_end > payload_start => {
+                                if let Some(Building::Chunks(chunks)) = stack.last_mut() {
+                                    chunks.push(slice(payload_start, payload_end));
+                                }
+                                continue;
+                            }
+                            _ => match stack.pop() {
+                                Some(Building::Chunks(chunks)) => Frame::StreamedString(chunks),
+                                _ => Frame::Null,
+                            },
+                        }
+                    }
+                    (b'$', Number::Streamed) => {
+                        stack.push(Building::Chunks(Vec::new()));
+                        continue;
+                    }
+                    (b'*' | b'%' | b'~' | b'>' | b'|', number) => {
+                        let kind = match ty {
+                            b'*' => AggKind::Array,
+                            b'%' => AggKind::Map,
+                            b'~' => AggKind::Set,
+                            b'>' => AggKind::Push,
+                            _ => AggKind::Attribute,
+                        };
+                        let n = match number {
+                            Number::Value(n) => Some(usize::try_from(n).unwrap_or(0)),
+                            _ => None,
+                        };
+                        match n {
+                            Some(0) if kind == AggKind::Attribute => {
+                                stack.push(Building::AttributeTarget(Vec::new()));
+                                continue;
+                            }
+                            Some(0) => empty(kind),
+                            _ => {
+                                // The scanner saw all `n` elements arrive, so this capacity is backed
+                                // by input; the bound keeps it so even if it had not.
+                                let capacity = n.unwrap_or(0).min(input.len() / 3);
+                                stack.push(match kind {
+                                    AggKind::Map | AggKind::Attribute => Building::Pairs {
+                                        kind,
+                                        pairs: Vec::with_capacity(capacity),
+                                        key: None,
+                                        remaining: n,
+                                    },
+                                    _ => Building::Items {
+                                        kind,
+                                        items: Vec::with_capacity(capacity),
+                                        remaining: n,
+                                    },
+                                });
+                                continue;
+                            }
+                        }
+                    }
+                    _ => Frame::Null,
                 }
             }
         };
@@ -302,6 +301,51 @@ fn build(bytes: &Bytes) -> Frame {
             return frame;
         }
     }
+}
+
+/// A numeric header field, as the builder reads it.
+enum Number {
+    /// A number (`-1` included: a null for `$` and `*`).
+    Value(i64),
+    /// `?`.
+    Streamed,
+}
+
+/// Reads the validated number (`[+-]digits` or `?`) at `from` up to its CRLF, in one pass that
+/// both converts it and finds the line's end; returns it and the offset after the CRLF. The scanner
+/// has checked the digits and the range, so plain wrapping arithmetic is exact here.
+#[inline(always)]
+fn number(input: &[u8], from: usize) -> (Number, usize) {
+    let mut i = from;
+    let negative = match input.get(i) {
+        Some(b'-') => {
+            i += 1;
+            true
+        }
+        Some(b'+') => {
+            i += 1;
+            false
+        }
+        Some(b'?') => return (Number::Streamed, i + 3),
+        _ => false,
+    };
+    let mut magnitude: u64 = 0;
+    while let Some(&d) = input.get(i) {
+        if d == b'\r' {
+            break;
+        }
+        magnitude = magnitude
+            .wrapping_mul(10)
+            .wrapping_add(u64::from(d.wrapping_sub(b'0')));
+        i += 1;
+    }
+    // `m as i64` wraps 2^63 to i64::MIN, whose negation is itself: exact for the whole i64 range.
+    let number = if negative {
+        Number::Value((magnitude as i64).wrapping_neg())
+    } else {
+        Number::Value(magnitude as i64)
+    };
+    (number, i + 2)
 }
 
 /// The offset of the CR ending the line that starts at `from` (the input is valid: the first CR is
