@@ -91,13 +91,25 @@ impl Scanner {
             if matches!(self.stack.last(), Some(Open::StreamedString)) && ty != b';' {
                 return Err((pos, ErrorKind::ExpectedChunk));
             }
-            let (end, next) = match self.find_line(buf, limits)? {
-                Line::Complete { end, next } => (end, next),
-                Line::Partial(searched) => {
-                    self.line_from = searched;
-                    return Ok(None);
+            // Most headers are a plain count or integer: read it and find its CRLF in one pass.
+            let quick = match ty {
+                b'$' | b'*' | b':' | b'%' | b'~' | b'>' | b'|' | b';' | b'!' | b'=' => {
+                    quick_number(buf, pos + 1, limits.max_line_len)
                 }
+                _ => None,
             };
+            let (end, next, known) = match quick {
+                Some((end, value)) => (end, end + 2, Some(value)),
+                None => match self.find_line(buf, limits)? {
+                    Line::Complete { end, next } => (end, next, None),
+                    Line::Partial(searched) => {
+                        self.line_from = searched;
+                        return Ok(None);
+                    }
+                },
+            };
+            // A length read by `quick_number` (plain digits); the same as `parse_len` would give.
+            let known_len = known.map(|v| usize::try_from(v).ok().map(Len::Count));
             if next > limits.max_frame_len {
                 return Err((pos, ErrorKind::LimitExceeded(Limit::FrameLen)));
             }
@@ -105,7 +117,7 @@ impl Scanner {
             let done = match ty {
                 b'+' | b'-' => self.leaf(next),
                 b':' => {
-                    if parse_i64(line).is_none() {
+                    if known.is_none() && parse_i64(line).is_none() {
                         return Err((pos + 1, ErrorKind::BadInteger));
                     }
                     self.leaf(next)
@@ -134,31 +146,33 @@ impl Scanner {
                     }
                     self.leaf(next)
                 }
-                b'$' | b'!' | b'=' => match parse_len(line, ty == b'$', ty == b'$') {
-                    Some(Len::Null) => self.leaf(next),
-                    Some(Len::Streamed) => {
-                        self.open(Open::StreamedString, next, pos, limits)?;
-                        false
-                    }
-                    Some(Len::Count(n)) => {
-                        let Some(payload) = self.payload(buf, next, n, pos, limits)? else {
-                            return Ok(None);
-                        };
-                        if ty == b'=' {
-                            let text = buf.get(payload.start..payload.end).unwrap_or_default();
-                            if text.len() < 4 || text.get(3) != Some(&b':') {
-                                return Err((payload.start, ErrorKind::BadVerbatim));
-                            }
+                b'$' | b'!' | b'=' => {
+                    match known_len.unwrap_or_else(|| parse_len(line, ty == b'$', ty == b'$')) {
+                        Some(Len::Null) => self.leaf(next),
+                        Some(Len::Streamed) => {
+                            self.open(Open::StreamedString, next, pos, limits)?;
+                            false
                         }
-                        self.leaf(payload.end + 2)
+                        Some(Len::Count(n)) => {
+                            let Some(payload) = self.payload(buf, next, n, pos, limits)? else {
+                                return Ok(None);
+                            };
+                            if ty == b'=' {
+                                let text = buf.get(payload.start..payload.end).unwrap_or_default();
+                                if text.len() < 4 || text.get(3) != Some(&b':') {
+                                    return Err((payload.start, ErrorKind::BadVerbatim));
+                                }
+                            }
+                            self.leaf(payload.end + 2)
+                        }
+                        None => return Err((pos + 1, ErrorKind::BadLength)),
                     }
-                    None => return Err((pos + 1, ErrorKind::BadLength)),
-                },
+                }
                 b';' => {
                     if !matches!(self.stack.last(), Some(Open::StreamedString)) {
                         return Err((pos, ErrorKind::BadTypeByte(ty)));
                     }
-                    let n = match parse_len(line, false, false) {
+                    let n = match known_len.unwrap_or_else(|| parse_len(line, false, false)) {
                         Some(Len::Count(n)) => n,
                         _ => return Err((pos + 1, ErrorKind::BadLength)),
                     };
@@ -182,7 +196,7 @@ impl Scanner {
                         _ => AggKind::Attribute,
                     };
                     let pairs = matches!(kind, AggKind::Map | AggKind::Attribute);
-                    match parse_len(line, ty == b'*', ty != b'|') {
+                    match known_len.unwrap_or_else(|| parse_len(line, ty == b'*', ty != b'|')) {
                         Some(Len::Null) => self.leaf(next),
                         Some(Len::Streamed) => {
                             self.open(Open::Streamed { pairs, odd: false }, next, pos, limits)?;
@@ -341,6 +355,29 @@ impl Scanner {
         self.advance(next);
         Ok(())
     }
+}
+
+/// Reads `digits\r\n` (1 to 18 ASCII digits, so no overflow, and no longer than `max_line_len`) at
+/// `from`: the offset of its CR and the value. `None` for anything else (a sign, `?`, a partial line,
+/// an error), which the general path then reads; what this accepts, the general path accepts too, with
+/// the same value.
+#[inline(always)]
+fn quick_number(buf: &[u8], from: usize, max_line_len: usize) -> Option<(usize, u64)> {
+    let digits = buf.get(from..)?;
+    let mut value: u64 = 0;
+    for (i, &b) in digits.iter().enumerate().take(19) {
+        if b.is_ascii_digit() {
+            value = value * 10 + u64::from(b - b'0');
+        } else {
+            return (b == b'\r'
+                && i > 0
+                && i < 19
+                && i <= max_line_len
+                && digits.get(i + 1) == Some(&b'\n'))
+            .then_some((from + i, value));
+        }
+    }
+    None
 }
 
 /// A length-prefixed payload's byte range (offsets from the frame's first byte).
