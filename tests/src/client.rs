@@ -109,6 +109,18 @@ pub trait TestClient: Send + Sync {
     fn call(&self, request: Request) -> Result<Frame, CallError>;
     /// The client's counters (the core's [`Stats`]), as of now.
     fn stats(&self) -> Result<Stats, CallError>;
+    /// Adds 1 to the integer at `key` with the adapter's optimistic-transaction helper: `WATCH
+    /// key`, `GET key`, then `between(attempt)` (attempts count from 1), `MULTI`, `SET key n+1`,
+    /// `EXEC`, re-run by the helper after a `WATCH` abort or a slot move. Returns the new value and
+    /// how many attempts it took.
+    fn incr_in_transaction(
+        &self,
+        key: &str,
+        between: &(dyn Fn(u32) + Sync),
+    ) -> Result<(i64, u32), CallError>;
+    /// Submits `request` without waiting; dropping what this returns drops the request's future
+    /// (which cancels a blocking command).
+    fn submit_detached(&self, request: Request) -> Box<dyn Send>;
 }
 
 /// One adapter (and runtime) under test.

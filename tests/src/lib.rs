@@ -44,6 +44,7 @@ macro_rules! scenario_tests {
             add_node_and_rebalance_under_load => add_node_under_load,
             tls_acl_hostnames_and_wrong_password => tls_acl_hostnames,
             garbage_on_one_connection => garbage_on_one_connection,
+            connection_state_blocking_and_transactions => connection_state,
         );
     };
     (@tests $adapter:expr; $($test:ident => $scenario:ident,)*) => {

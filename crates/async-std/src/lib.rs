@@ -33,7 +33,7 @@ use std::ops::Deref;
 pub use slotwise_client::{
     Auth, ClientConfig, Credentials, CredentialsProvider, Endpoint, Error, Frame, FromFrame,
     Handle, Pending, ReadFrom, Request, RequestError, Result, ServerError, Stats, TlsOptions,
-    commands,
+    Transaction, commands,
 };
 
 /// A Redis Cluster client for async-std, smol and other `futures-io` executors.

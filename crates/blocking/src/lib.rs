@@ -13,7 +13,8 @@
 //!   [`Client::query`] (a [`FromFrame`] type), typed helpers ([`Client::get`], [`Client::set`],
 //!   [`Client::incr`] …), [`Client::submit`] to pipeline, [`Client::shutdown`].
 //! - `Client` is `Clone + Send + Sync`: share it between threads; all of them are multiplexed over
-//!   one connection per node.
+//!   one connection per node. Blocking commands (`BLPOP` …) get a connection of their own from a
+//!   small per-node pool; transactions run through [`Client::transaction`] or a [`Transaction`].
 //!
 //! ## Threads
 //!
@@ -25,6 +26,9 @@
 
 mod conn;
 mod driver;
+mod transaction;
+
+pub use transaction::Transaction;
 
 use std::time::Duration;
 

@@ -75,6 +75,11 @@ fn describe(frame: &Frame) -> String {
     }
 }
 
+/// `+QUEUED`: the acknowledgement of a command inside `MULTI`, never a command's value.
+fn is_queued(frame: &Frame) -> bool {
+    matches!(frame, Frame::SimpleString(s) if &s[..] == b"QUEUED")
+}
+
 /// Strips attributes and joins streamed strings: the frame conversions look at.
 fn plain(frame: Frame) -> Frame {
     match frame {
@@ -116,6 +121,7 @@ impl FromFrame for Frame {
 impl FromFrame for Bytes {
     fn from_frame(frame: Frame) -> Result<Self, ConvertError> {
         match plain(frame) {
+            f if is_queued(&f) => Err(ConvertError::new("a value (not QUEUED)", &f)),
             Frame::BulkString(b) | Frame::SimpleString(b) => Ok(b),
             Frame::Verbatim(v) => Ok(v.text.clone()),
             Frame::Integer(i) => Ok(Bytes::from(i.to_string())),
@@ -212,6 +218,7 @@ impl FromFrame for () {
             f @ (Frame::SimpleError(_) | Frame::BulkError(_)) => {
                 Err(ConvertError::new("a reply", &f))
             }
+            f if is_queued(&f) => Err(ConvertError::new("a reply (not QUEUED)", &f)),
             _ => Ok(()),
         }
     }
@@ -300,6 +307,11 @@ mod tests {
         assert!(bool::from_frame(Frame::Integer(0)).is_ok_and(|b| !b));
         assert!(<()>::from_frame(Frame::SimpleString("OK".into())).is_ok());
         assert!(<()>::from_frame(Frame::SimpleError("ERR x".into())).is_err());
+        // A QUEUED acknowledgement is never a command's value.
+        assert!(<()>::from_frame(Frame::SimpleString("QUEUED".into())).is_err());
+        assert!(Bytes::from_frame(Frame::SimpleString("QUEUED".into())).is_err());
+        assert!(String::from_frame(Frame::SimpleString("QUEUED".into())).is_err());
+        assert!(<Option<Bytes>>::from_frame(Frame::SimpleString("QUEUED".into())).is_err());
         let e = i64::from_frame(bulk("abc")).unwrap_err();
         assert_eq!(
             e.to_string(),

@@ -2,7 +2,8 @@
 //! reply senders, a byte channel per connection, connect bookkeeping and tracing. Adapters only
 //! open connections and move messages.
 
-use std::collections::HashMap;
+use std::cmp::Reverse;
+use std::collections::{BinaryHeap, HashMap};
 use std::sync::Arc;
 use std::time::{Duration, Instant as StdInstant};
 
@@ -10,7 +11,7 @@ use bytes::Bytes;
 use futures_channel::{mpsc, oneshot};
 use slotwise_cluster::{
     Cluster, ConnId, Endpoint, Frame, Input, Instant, Output, Request, RequestError, RequestId,
-    Stats,
+    SessionId, Stats,
 };
 
 use crate::tls::{TlsTarget, server_name};
@@ -30,6 +31,51 @@ pub enum Msg {
         request: Request,
         /// Where the outcome goes.
         reply: ReplySender,
+    },
+    /// Run a request that may block (see [`Request::blocks`]); `token` names it for
+    /// [`Msg::Cancel`].
+    SubmitCancellable {
+        /// The request.
+        request: Request,
+        /// Where the outcome goes.
+        reply: ReplySender,
+        /// The caller's name for it.
+        token: u64,
+    },
+    /// The caller gave up on the request `token` (its future was dropped): a blocking command
+    /// still running ends, and its connection closes.
+    Cancel {
+        /// The caller's name for it.
+        token: u64,
+    },
+    /// Open a session (a connection of its own, for a transaction) for `slot`; `token` names it.
+    OpenSession {
+        /// The caller's name for the session.
+        token: u64,
+        /// The slot of its keys, if known.
+        slot: Option<u16>,
+    },
+    /// Run a request in session `token`.
+    SubmitIn {
+        /// The session.
+        token: u64,
+        /// The request.
+        request: Request,
+        /// Where the outcome goes.
+        reply: ReplySender,
+    },
+    /// Close session `token`: its connection goes back to the pool, clean.
+    CloseSession {
+        /// The session.
+        token: u64,
+    },
+    /// Tell `done` at `until` (a timer for code that has no runtime of its own, such as the
+    /// transaction helper's backoff).
+    Delay {
+        /// When.
+        until: StdInstant,
+        /// Told then.
+        done: oneshot::Sender<()>,
     },
     /// Send the core's counters, as of now, to `reply`.
     Stats {
@@ -142,6 +188,12 @@ pub struct Driver {
     cluster: Cluster,
     origin: StdInstant,
     pending: HashMap<RequestId, ReplySender>,
+    /// Blocking requests by the caller's token, for [`Msg::Cancel`].
+    cancellable: HashMap<u64, RequestId>,
+    sessions: HashMap<u64, SessionId>,
+    delays: BinaryHeap<Reverse<(StdInstant, u64)>>,
+    delay_senders: HashMap<u64, oneshot::Sender<()>>,
+    next_delay: u64,
     conns: HashMap<ConnId, Conn>,
     tls: Option<Arc<rustls::ClientConfig>>,
     connect_timeout: Duration,
@@ -198,6 +250,11 @@ impl Driver {
             cluster: Cluster::new(core, Instant::ZERO),
             origin,
             pending: HashMap::new(),
+            cancellable: HashMap::new(),
+            sessions: HashMap::new(),
+            delays: BinaryHeap::new(),
+            delay_senders: HashMap::new(),
+            next_delay: 0,
             conns: HashMap::new(),
             tls,
             connect_timeout,
@@ -233,6 +290,50 @@ impl Driver {
                 }
                 let id = self.cluster.submit(now, request);
                 self.pending.insert(id, reply);
+            }
+            Msg::SubmitCancellable {
+                request,
+                reply,
+                token,
+            } => {
+                if reply.is_canceled() {
+                    return Flow::Continue;
+                }
+                let id = self.cluster.submit(now, request);
+                self.pending.insert(id, reply);
+                if self.pending.contains_key(&id) {
+                    self.cancellable.insert(token, id);
+                }
+            }
+            Msg::Cancel { token } => {
+                if let Some(id) = self.cancellable.remove(&token) {
+                    self.cluster.cancel(now, id);
+                }
+            }
+            Msg::OpenSession { token, slot } => {
+                let session = self.cluster.open_session(now, slot);
+                self.sessions.insert(token, session);
+            }
+            Msg::SubmitIn {
+                token,
+                request,
+                reply,
+            } => {
+                let Some(&session) = self.sessions.get(&token) else {
+                    return Flow::Continue; // `reply` dropped: Error::Closed
+                };
+                let id = self.cluster.submit_in(now, session, request);
+                self.pending.insert(id, reply);
+            }
+            Msg::CloseSession { token } => {
+                if let Some(session) = self.sessions.remove(&token) {
+                    self.cluster.close_session(now, session);
+                }
+            }
+            Msg::Delay { until, done } => {
+                self.next_delay += 1;
+                self.delays.push(Reverse((until, self.next_delay)));
+                self.delay_senders.insert(self.next_delay, done);
             }
             Msg::Stats { reply } => {
                 let _ = reply.send(self.cluster.stats());
@@ -284,6 +385,16 @@ impl Driver {
         let _entered = span.enter();
         let now = self.now();
         self.cluster.handle_input(Input::Timeout { now });
+        let wall = StdInstant::now();
+        while let Some(&Reverse((at, n))) = self.delays.peek() {
+            if at > wall {
+                break;
+            }
+            self.delays.pop();
+            if let Some(done) = self.delay_senders.remove(&n) {
+                let _ = done.send(());
+            }
+        }
         if let Some(b) = self.bootstrap.take_if(|b| StdInstant::now() >= b.deadline) {
             let message = b
                 .last_error
@@ -357,6 +468,9 @@ impl Driver {
                     if let Some(tx) = self.pending.remove(&id) {
                         let _ = tx.send(result);
                     }
+                    if !self.cancellable.is_empty() {
+                        self.cancellable.retain(|_, r| *r != id);
+                    }
                 }
                 Output::Event(event) => {
                     trace::event(&event);
@@ -381,10 +495,8 @@ impl Driver {
                     .checked_add(Duration::from_micros(at.as_micros()))
             });
         let boot = self.bootstrap.as_ref().map(|b| b.deadline);
-        match (core, boot) {
-            (Some(a), Some(b)) => Some(a.min(b)),
-            (a, b) => a.or(b),
-        }
+        let delay = self.delays.peek().map(|Reverse((at, _))| *at);
+        [core, boot, delay].into_iter().flatten().min()
     }
 
     fn connect(
@@ -462,6 +574,7 @@ impl Driver {
         let _entered = self.span.clone().entered();
         tracing::debug!(target: "slotwise", pending = self.pending.len(), "shutting down");
         self.pending.clear();
+        self.delay_senders.clear();
         self.conns.clear();
         if let Some(b) = self.bootstrap.take() {
             let _ = b.ready.send(Err(Error::Closed));

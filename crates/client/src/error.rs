@@ -76,16 +76,11 @@ impl Error {
     }
 
     /// True if the request may have run although no reply came (a write that was not marked
-    /// idempotent, on a connection that died): check before repeating it.
+    /// idempotent, on a connection that died; or any request written before its deadline
+    /// passed): check before repeating it.
     #[must_use]
     pub fn maybe_applied(&self) -> bool {
-        matches!(
-            self,
-            Error::Request(RequestError::ConnectionLost {
-                maybe_applied: true,
-                ..
-            }) | Error::Request(RequestError::Protocol { .. })
-        )
+        matches!(self, Error::Request(e) if e.maybe_applied())
     }
 
     /// True if a node refused the credentials.

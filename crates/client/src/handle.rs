@@ -4,6 +4,7 @@
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::task::{Context, Poll};
 use std::time::Duration;
 
@@ -17,6 +18,8 @@ use crate::{Error, FromFrame, ServerError, commands};
 
 struct Shared {
     inbox: Inbox,
+    /// Names cancellable requests and sessions for the driver.
+    tokens: AtomicU64,
 }
 
 impl Drop for Shared {
@@ -40,13 +43,11 @@ impl Drop for Shared {
 /// [`RequestError::ConnectionLost`] `{ maybe_applied }` …), and a stopped client is
 /// [`Error::Closed`].
 ///
-/// # Extending
-///
-/// Later features fit on the same handle: a pipeline is several [`Handle::submit`] calls whose
-/// [`Pending`] futures are awaited together (the core already coalesces everything submitted in
-/// one drain into one write per node); cross-slot `MGET`/`MSET` and fan-out become requests the
-/// core splits and joins (one [`Msg::Submit`], one reply); pub/sub becomes a new message carrying
-/// a stream sender, fed from the RESP3 push frames the core sets aside.
+/// Commands that change a connection's state (`MULTI`, `WATCH`, `SUBSCRIBE`, `SELECT` …) are
+/// refused with [`RequestError::ConnectionState`]: transactions run through
+/// [`Handle::transaction`] (or a [`Transaction`](crate::Transaction) from [`Handle::session`]) on
+/// a connection of their own; blocking commands get one from a small per-node pool
+/// automatically.
 #[derive(Clone)]
 pub struct Handle {
     shared: Arc<Shared>,
@@ -60,12 +61,30 @@ impl std::fmt::Debug for Handle {
     }
 }
 
-/// The outcome of a submitted request, as a future. Dropping it does not cancel the request (it
-/// runs to its outcome; the outcome is discarded).
+/// The outcome of a submitted request, as a future. Dropping it before its outcome cancels a
+/// blocking command (`BLPOP`, `XREAD … BLOCK` …: its dedicated connection closes, so the server
+/// stops blocking for it); any other request runs to its outcome, which is discarded.
 #[derive(Debug)]
 #[must_use = "a pending request does nothing useful unless awaited"]
 pub struct Pending {
     rx: Option<oneshot::Receiver<Result<Frame, RequestError>>>,
+    cancel: Option<(Inbox, u64)>,
+}
+
+impl Pending {
+    pub(crate) fn new(rx: Option<oneshot::Receiver<Result<Frame, RequestError>>>) -> Pending {
+        Pending { rx, cancel: None }
+    }
+}
+
+impl Drop for Pending {
+    fn drop(&mut self) {
+        if self.rx.is_some()
+            && let Some((inbox, token)) = self.cancel.take()
+        {
+            let _ = inbox.unbounded_send(Msg::Cancel { token });
+        }
+    }
 }
 
 impl Pending {
@@ -113,7 +132,26 @@ impl Handle {
     #[must_use]
     pub fn new(inbox: Inbox) -> Handle {
         Handle {
-            shared: Arc::new(Shared { inbox }),
+            shared: Arc::new(Shared {
+                inbox,
+                tokens: AtomicU64::new(0),
+            }),
+        }
+    }
+
+    pub(crate) fn token(&self) -> u64 {
+        self.shared.tokens.fetch_add(1, Ordering::Relaxed) + 1
+    }
+
+    pub(crate) fn send_msg(&self, msg: Msg) -> bool {
+        self.shared.inbox.unbounded_send(msg).is_ok()
+    }
+
+    /// Completes at `until` (the driver's timer: needs no runtime).
+    pub(crate) async fn sleep_until(&self, until: std::time::Instant) {
+        let (done, rx) = oneshot::channel();
+        if self.send_msg(Msg::Delay { until, done }) {
+            let _ = rx.await;
         }
     }
 
@@ -125,15 +163,25 @@ impl Handle {
 
     /// Submits `request` now and returns its outcome as a future (which needs no runtime).
     /// Submitting several before awaiting any pipelines them.
+    ///
+    /// A blocking command (`BLPOP`, `XREAD … BLOCK` …) runs on a connection of its own, so it
+    /// delays nothing else; dropping its [`Pending`] cancels it.
     pub fn submit(&self, request: Request) -> Pending {
         let (reply, rx) = oneshot::channel();
-        let rx = self
-            .shared
-            .inbox
-            .unbounded_send(Msg::Submit { request, reply })
-            .ok()
-            .map(|()| rx);
-        Pending { rx }
+        if request.blocks() {
+            let token = self.token();
+            let sent = self.send_msg(Msg::SubmitCancellable {
+                request,
+                reply,
+                token,
+            });
+            return Pending {
+                rx: sent.then_some(rx),
+                cancel: Some((self.shared.inbox.clone(), token)),
+            };
+        }
+        let sent = self.send_msg(Msg::Submit { request, reply });
+        Pending::new(sent.then_some(rx))
     }
 
     /// Runs `request` (with its own `idempotent` flag and deadline) and returns the reply.

@@ -16,7 +16,10 @@
 //! - [`commands`]: typed [`Request`] builders for common single-key commands, marked idempotent
 //!   where running twice is harmless (`SET` is, `INCR` is not).
 //! - [`Handle`]: the cheap-to-clone, `Send + Sync` handle — `send`, `cmd`, `query`, `get`, `set`,
-//!   `incr` …, `shutdown`. Its futures need no particular runtime.
+//!   `incr` …, `shutdown`. Its futures need no particular runtime. Blocking commands run on
+//!   connections of their own (dropping their future cancels them).
+//! - [`Transaction`] (from [`Handle::session`]) and [`Handle::transaction`]: `WATCH`/`MULTI`/`EXEC`
+//!   on a connection held for the transaction, re-run after a `WATCH` abort or a slot move.
 //! - [`Driver`] and [`Msg`]: the core, reply senders, connection byte channels, the clock origin
 //!   and tracing, for an adapter's driver loop (a task or a thread).
 //! - [`Runtime`] (with [`ConnRead`], [`ConnWrite`]) and [`start`]: an async adapter implements
@@ -60,6 +63,7 @@ mod handle;
 mod runtime;
 mod tls;
 mod trace;
+mod transaction;
 
 pub use config::{ClientConfig, DEFAULT_PORT};
 pub use convert::{ConvertError, FromFrame};
@@ -68,11 +72,12 @@ pub use error::{Error, Result, ServerError};
 pub use handle::{Handle, Pending};
 pub use runtime::{ConnRead, ConnWrite, Runtime, start};
 pub use tls::{Pem, TlsOptions, TlsTarget, server_name};
+pub use transaction::Transaction;
 
 /// Re-exported from the core: what requests, replies and configuration are made of.
 pub use slotwise_cluster::{
     Auth, Backoff, Config, Credentials, CredentialsProvider, Endpoint, Event, Frame, Protocol,
-    ReadFrom, RefreshPolicy, Request, RequestError, Stats,
+    ReadFrom, RedirectKind, RefreshPolicy, Request, RequestError, SessionId, Stats,
 };
 /// Re-exported so that adapters and applications name the same versions.
 pub use {bytes, futures_channel, rustls, slotwise_resp as resp};

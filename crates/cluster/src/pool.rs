@@ -89,7 +89,9 @@ impl Cluster {
     fn start_holder(&mut self, node: usize, id: ConnId, holder: Holder) {
         match holder {
             Holder::Idle => {}
-            Holder::Request(key) => self.write_on(node, id, key),
+            Holder::Request(key) if self.holder_waits(holder) => self.write_on(node, id, key),
+            // It ended (cancelled, past its deadline) while its connection opened.
+            Holder::Request(_) => self.release(node, id),
             Holder::Session(s) => self.session_flush(s, node, id),
         }
     }

@@ -77,6 +77,20 @@ impl Request {
         self
     }
 
+    /// True for a command with a block time (`BLPOP k 5`, `XREAD BLOCK 0 …`, `WAIT` …): it runs on
+    /// a dedicated connection and can be [cancelled](crate::Cluster::cancel).
+    #[must_use]
+    pub fn blocks(&self) -> bool {
+        let Some(name) = WireArgs::new(&self.wire).and_then(|mut a| a.next()) else {
+            return false;
+        };
+        let maybe = name.first().is_some_and(|b| b.eq_ignore_ascii_case(&b'b'))
+            || [&b"XREAD"[..], b"XREADGROUP", b"WAIT", b"WAITAOF"]
+                .iter()
+                .any(|w| name.eq_ignore_ascii_case(w));
+        maybe && block_time(ArgList::of(&self.wire).as_slice()).is_some()
+    }
+
     /// The bytes that go on the wire.
     #[must_use]
     pub fn encoded(&self) -> &Bytes {
@@ -261,6 +275,15 @@ mod tests {
             bt(&["WAIT", "1", "100"]),
             Some(Some(Duration::from_millis(100)))
         );
+    }
+
+    #[test]
+    fn knows_which_requests_block() {
+        assert!(Request::new(["BLPOP", "k", "0"]).blocks());
+        assert!(Request::new(["xread", "BLOCK", "5", "STREAMS", "s", "$"]).blocks());
+        assert!(!Request::new(["XREAD", "STREAMS", "s", "0"]).blocks());
+        assert!(!Request::new(["BITCOUNT", "k"]).blocks());
+        assert!(!Request::new(["GET", "k"]).blocks());
     }
 
     #[test]

@@ -32,6 +32,18 @@ impl TestClient for AsyncStdClient {
     fn stats(&self) -> Result<Stats, CallError> {
         async_std::task::block_on(self.0.stats()).map_err(super::call_error)
     }
+
+    fn incr_in_transaction(
+        &self,
+        key: &str,
+        between: &(dyn Fn(u32) + Sync),
+    ) -> Result<(i64, u32), CallError> {
+        async_std::task::block_on(super::incr_in_transaction(self.0.handle(), key, between))
+    }
+
+    fn submit_detached(&self, request: Request) -> Box<dyn Send> {
+        Box::new(self.0.submit(request))
+    }
 }
 
 impl Drop for AsyncStdClient {

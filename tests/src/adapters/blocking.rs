@@ -30,6 +30,31 @@ impl TestClient for BlockingClient {
     fn stats(&self) -> Result<Stats, CallError> {
         self.0.stats().map_err(super::call_error)
     }
+
+    fn incr_in_transaction(
+        &self,
+        key: &str,
+        between: &(dyn Fn(u32) + Sync),
+    ) -> Result<(i64, u32), CallError> {
+        let mut attempts = 0;
+        let value = self
+            .0
+            .transaction([key], |tx| {
+                attempts += 1;
+                let now: Option<i64> = tx.query(["GET", key])?;
+                between(attempts);
+                let next = now.unwrap_or(0) + 1;
+                tx.multi()?;
+                tx.queue(["SET", key, &next.to_string()]);
+                Ok(tx.exec()?.map(|_| next))
+            })
+            .map_err(call_error)?;
+        Ok((value, attempts))
+    }
+
+    fn submit_detached(&self, request: Request) -> Box<dyn Send> {
+        Box::new(self.0.submit(request))
+    }
 }
 
 impl Drop for BlockingClient {

@@ -55,3 +55,31 @@ pub fn call_error(e: Error) -> CallError {
 pub fn outcome(r: Result<Frame, Error>) -> Result<Frame, CallError> {
     r.map_err(call_error)
 }
+
+/// [`TestClient::incr_in_transaction`](crate::client::TestClient::incr_in_transaction) for the
+/// adapters built on [`slotwise_client::Handle`] (tokio, async-std, smol).
+pub async fn incr_in_transaction(
+    handle: &slotwise_client::Handle,
+    key: &str,
+    between: &(dyn Fn(u32) + Sync),
+) -> Result<(i64, u32), CallError> {
+    let attempts = std::sync::atomic::AtomicU32::new(0);
+    let attempts = &attempts;
+    let value = handle
+        .transaction([key], |tx| async move {
+            let attempt = attempts.fetch_add(1, std::sync::atomic::Ordering::SeqCst) + 1;
+            let now: Option<i64> = tx.query(["GET", key]).await?;
+            // On a thread of its own: `between` may call the client, whose blocking `call` must
+            // not run inside this runtime's `block_on`.
+            std::thread::scope(|s| {
+                s.spawn(|| between(attempt));
+            });
+            let next = now.unwrap_or(0) + 1;
+            tx.multi().await?;
+            tx.queue(["SET", key, &next.to_string()]);
+            Ok(tx.exec().await?.map(|_| next))
+        })
+        .await
+        .map_err(call_error)?;
+    Ok((value, attempts.load(std::sync::atomic::Ordering::SeqCst)))
+}

@@ -49,6 +49,21 @@ impl TestClient for TokioClient {
         let client = self.client.as_ref().expect("client present until drop");
         self.rt.block_on(client.stats()).map_err(super::call_error)
     }
+
+    fn incr_in_transaction(
+        &self,
+        key: &str,
+        between: &(dyn Fn(u32) + Sync),
+    ) -> Result<(i64, u32), CallError> {
+        let client = self.client.as_ref().expect("client present until drop");
+        self.rt
+            .block_on(super::incr_in_transaction(client.handle(), key, between))
+    }
+
+    fn submit_detached(&self, request: Request) -> Box<dyn Send> {
+        let client = self.client.as_ref().expect("client present until drop");
+        Box::new(client.submit(request))
+    }
 }
 
 impl Drop for TokioClient {

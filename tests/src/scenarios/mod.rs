@@ -6,12 +6,14 @@ mod faults;
 mod garbage;
 mod scaling;
 mod security;
+mod state;
 
 pub use basic::{basic_commands, hostname_seed, many_callers};
 pub use faults::{failover_under_load, kill_under_load};
 pub use garbage::garbage_on_one_connection;
 pub use scaling::{add_node_under_load, reshard_under_load};
 pub use security::tls_acl_hostnames;
+pub use state::connection_state;
 
 use std::sync::Arc;
 use std::time::Duration;
