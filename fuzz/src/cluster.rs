@@ -1,12 +1,16 @@
-//! Fuzz body for slotwise-cluster: arbitrary sequences of submits and inputs (garbage bytes, closes,
-//! time jumps included) never panic the core, every submitted request gets exactly one reply (past
-//! every deadline), and the core's `Stats` agree with what came out.
+//! Fuzz body for slotwise-cluster: arbitrary sequences of submits, sessions (transactions),
+//! cancels and inputs (garbage bytes, closes, time jumps included) never panic the core, every
+//! submitted request gets exactly one reply (past every deadline), no reply is one that cannot
+//! belong to its request (a push frame; `+QUEUED` for a request outside a session), and the
+//! core's `Stats` agree with what came out.
 
 use std::collections::HashSet;
 use std::time::Duration;
 
 use arbitrary::{Arbitrary, Unstructured};
-use slotwise_cluster::{Cluster, Config, ConnId, Endpoint, Input, Instant, Output, Request};
+use slotwise_cluster::{
+    Cluster, Config, ConnId, Endpoint, Frame, Input, Instant, Output, Request, RequestId, SessionId,
+};
 
 #[derive(Arbitrary, Debug)]
 enum Step {
@@ -37,7 +41,24 @@ enum Step {
     Advance {
         ms: u16,
     },
+    /// Open a session, submit in the newest one, close it, or cancel a request.
+    Session {
+        op: u8,
+        command: u8,
+    },
 }
+
+const SESSION_COMMANDS: &[&[&str]] = &[
+    &["WATCH", "foo"],
+    &["MULTI"],
+    &["SET", "foo", "1"],
+    &["GET", "{foo}x"],
+    &["EXEC"],
+    &["DISCARD"],
+    &["UNWATCH"],
+    &["GET", "bar"],
+    &["SUBSCRIBE", "x"],
+];
 
 const REPLIES: &[&[u8]] = &[
     b"+OK\r\n",
@@ -53,6 +74,9 @@ const REPLIES: &[&[u8]] = &[
     b"-WRONGPASS x\r\n",
     b":1\r\n",
     b">2\r\n$7\r\nmessage\r\n$1\r\nx\r\n",
+    b">3\r\n$9\r\nsubscribe\r\n$1\r\nx\r\n:1\r\n",
+    b"+QUEUED\r\n",
+    b"*-1\r\n",
     b"*1\r\n*4\r\n$5\r\nslots\r\n*2\r\n:0\r\n:16383\r\n$5\r\nnodes\r\n*1\r\n*8\r\n$2\r\nid\r\n$1\r\na\r\n$4\r\nport\r\n:7000\r\n$2\r\nip\r\n$9\r\n127.0.0.1\r\n$4\r\nrole\r\n$6\r\nmaster\r\n",
     b"*2\r\n*3\r\n:0\r\n:8191\r\n*2\r\n$9\r\n127.0.0.1\r\n:7000\r\n*3\r\n:8192\r\n:16383\r\n*2\r\n$9\r\n127.0.0.1\r\n:7001\r\n",
 ];
@@ -66,6 +90,9 @@ const COMMANDS: &[&[&str]] = &[
     &["MGET", "a", "b"],
     &["DBSIZE"],
     &["GET"],
+    &["MULTI"],
+    &["SUBSCRIBE", "ch"],
+    &["XREAD", "BLOCK", "100", "STREAMS", "s", "$"],
 ];
 
 /// The fuzz body.
@@ -79,11 +106,26 @@ pub fn events(data: &[u8]) {
     let mut conns: Vec<ConnId> = Vec::new();
     let mut submitted: HashSet<u64> = HashSet::new();
     let mut answered: HashSet<u64> = HashSet::new();
-    let drain = |core: &mut Cluster, conns: &mut Vec<ConnId>, answered: &mut HashSet<u64>| {
+    let mut in_session: HashSet<u64> = HashSet::new();
+    let mut sessions: Vec<SessionId> = Vec::new();
+    let drain = |core: &mut Cluster,
+                 conns: &mut Vec<ConnId>,
+                 answered: &mut HashSet<u64>,
+                 in_session: &HashSet<u64>| {
         for _ in 0..10_000 {
             match core.poll_output() {
                 Output::Connect { conn, .. } => conns.push(conn),
-                Output::Reply { id, .. } => assert!(answered.insert(id.0), "two replies for {id}"),
+                Output::Reply { id, result } => {
+                    assert!(answered.insert(id.0), "two replies for {id}");
+                    match &result {
+                        Ok(Frame::Push(_)) => panic!("a push frame delivered as {id}'s reply"),
+                        Ok(Frame::SimpleString(s)) if &s[..] == b"QUEUED" => assert!(
+                            in_session.contains(&id.0),
+                            "+QUEUED delivered to {id}, which is in no transaction"
+                        ),
+                        _ => {}
+                    }
+                }
                 Output::Timeout(t) => {
                     assert!(t >= Instant::ZERO);
                     return;
@@ -94,7 +136,7 @@ pub fn events(data: &[u8]) {
         }
         panic!("poll_output does not settle");
     };
-    drain(&mut core, &mut conns, &mut answered);
+    drain(&mut core, &mut conns, &mut answered, &in_session);
     let pick = |conns: &[ConnId], i: u8| {
         conns
             .get(usize::from(i) % conns.len().max(1))
@@ -153,23 +195,43 @@ pub fn events(data: &[u8]) {
                 now = now + Duration::from_millis(ms.into());
                 core.handle_input(Input::Timeout { now });
             }
+            Step::Session { op, command } => match (op % 4, sessions.last().copied()) {
+                (0, _) | (1 | 2, None) => sessions.push(core.open_session(now, Some(12182))),
+                (1, Some(session)) => {
+                    let c = SESSION_COMMANDS[usize::from(command) % SESSION_COMMANDS.len()];
+                    let id = core.submit_in(now, session, Request::new(c.iter().copied()));
+                    submitted.insert(id.0);
+                    in_session.insert(id.0);
+                }
+                (2, Some(session)) => {
+                    core.close_session(now, session);
+                    sessions.pop();
+                }
+                _ => {
+                    let id = submitted
+                        .iter()
+                        .nth(usize::from(command) % submitted.len().max(1));
+                    if let Some(&id) = id {
+                        core.cancel(now, RequestId(id));
+                    }
+                }
+            },
         }
-        drain(&mut core, &mut conns, &mut answered);
+        drain(&mut core, &mut conns, &mut answered, &in_session);
     }
     assert!(answered.is_subset(&submitted));
     // Past every deadline, every request has its one answer.
     now = now + Duration::from_secs(120);
     core.handle_input(Input::Timeout { now });
-    drain(&mut core, &mut conns, &mut answered);
+    drain(&mut core, &mut conns, &mut answered, &in_session);
     // (BLPOP here blocks 1 s, so it has a deadline too.)
     assert_eq!(answered.len(), submitted.len(), "every request answered");
     // The core's counters agree: every submit counted, each ended once as a reply or a failure.
     let stats = core.stats();
     assert_eq!(stats.requests, submitted.len() as u64, "{stats:?}");
     assert_eq!(stats.replies + stats.failed, stats.requests, "{stats:?}");
-    assert!(
-        stats.timeouts + stats.maybe_applied <= stats.failed,
-        "{stats:?}"
-    );
+    // (A request written and then timed out counts in both.)
+    assert!(stats.timeouts <= stats.failed, "{stats:?}");
+    assert!(stats.maybe_applied <= stats.failed, "{stats:?}");
     assert!(stats.connects >= stats.connections, "{stats:?}");
 }
