@@ -11,6 +11,8 @@
 //! - [`Config`] (with [`Credentials`], [`CredentialsProvider`], [`Protocol`], [`Tls`],
 //!   [`RefreshPolicy`], [`RefreshTriggers`], [`Backoff`], [`ReadFrom`]).
 //! - [`Request`]: a command, encoded once; `idempotent` and a deadline override.
+//! - Sessions ([`Cluster::open_session`], [`Cluster::submit_in`], [`Cluster::close_session`],
+//!   [`SessionId`]): a connection held for a transaction; [`Cluster::cancel`] for blocking commands.
 //! - [`Input`] / [`Output`] with [`ConnId`], [`RequestId`]; [`Instant`] (the core's time).
 //! - [`RequestError`]: why a request ended without a Redis reply; [`Event`]: what happened inside;
 //!   [`Stats`]: counters of it all ([`Cluster::stats`]).
@@ -54,7 +56,13 @@
 //! serving its slot (a replica for reads with [`ReadFrom::PreferReplica`]), or any primary for a
 //! keyless command. It waits in that node's bounded queue until the connection has finished its
 //! handshake, then is written there; replies on a connection match requests in FIFO order (RESP3
-//! push frames are out-of-band and skipped).
+//! push frames are out-of-band and skipped; a pub/sub push closes the connection, since nothing of
+//! ours subscribed on it).
+//!
+//! Blocking commands take a connection of the node's dedicated pool instead (bounded by
+//! [`Config::dedicated_pool`]), so they never delay the shared connection; commands that change a
+//! connection's state (`MULTI`, `WATCH`, `SUBSCRIBE`, `SELECT`, `CLIENT REPLY` …) are refused with
+//! [`RequestError::ConnectionState`], and transactions run in sessions.
 //!
 //! - `MOVED slot ep`: the slot is patched in the map at once, the request resent there, a refresh
 //!   scheduled. The patch records when it was made; a refresh that started earlier cannot undo it.
@@ -75,7 +83,8 @@
 //!   [`Output::Transmit`] is always retried.
 //! - **Deadlines.** A request past its deadline ends with [`RequestError::Timeout`] (or
 //!   [`RequestError::ClusterDown`] if the cluster said so, or no node served its slot). If it was in
-//!   flight, its late reply is dropped; if nothing at all came back on that connection since it was
+//!   flight, its late reply is dropped and `Timeout { written: true }` says it may have run
+//!   ([`RequestError::maybe_applied`]); if nothing at all came back on that connection since it was
 //!   written, the connection is considered stalled and closed.
 //! - **Isolation.** Each node has its own queue and connection: a failing node delays only requests
 //!   for its slots.
@@ -83,10 +92,10 @@
 //!   [`Limits`](slotwise_resp::Limits).
 //! - **Bad peers.** A malformed reply, or a reply with no request waiting for it, closes that
 //!   connection like any connection loss. No input sequence makes the core panic.
-//! - Not yet: cross-slot splitting and fan-out. Keys in several slots end with
+//! - Not yet: cross-slot splitting, fan-out, pub/sub. Keys in several slots end with
 //!   [`RequestError::CrossSlot`]; commands for all nodes or shards (`DBSIZE`, `KEYS`, `FLUSHALL`,
 //!   `SCRIPT LOAD` …) end with [`RequestError::Unsupported`] rather than a partial answer from one
-//!   node. Blocking commands share the node's one connection, so they delay what queues behind them.
+//!   node.
 #![no_std]
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]

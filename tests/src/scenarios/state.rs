@@ -83,11 +83,10 @@ fn clients(cluster: &Cluster, cmd: &str) -> (usize, usize) {
         .ports()
         .into_iter()
         .map(|port| {
-            let list = cluster
+            cluster
                 .conn(port)
                 .and_then(|mut c| c.text(["CLIENT", "LIST"]))
-                .unwrap_or_default();
-            list
+                .unwrap_or_default()
         })
         .collect();
     let lines = lists.iter().flat_map(|l| l.lines());
