@@ -187,12 +187,18 @@ fn build(bytes: &Bytes) -> Frame {
             b'+' | b'-' | b',' | b'(' => {
                 let end = line_end(input, start);
                 pos = end + 2;
-                let text = slice(start, end);
-                match ty {
-                    b'+' => Frame::SimpleString(text),
-                    b'-' => Frame::SimpleError(text),
-                    b',' => Frame::Double(Double(text)),
-                    _ => Frame::BigNumber(BigNumber(text)),
+                if ty == b'+'
+                    && let Some(text) = input.get(start..end).and_then(fast::common_status)
+                {
+                    Frame::SimpleString(text)
+                } else {
+                    let text = slice(start, end);
+                    match ty {
+                        b'+' => Frame::SimpleString(text),
+                        b'-' => Frame::SimpleError(text),
+                        b',' => Frame::Double(Double(text)),
+                        _ => Frame::BigNumber(BigNumber(text)),
+                    }
                 }
             }
             b'#' => {

@@ -79,11 +79,27 @@ fn line_frame(ty: u8, text: Bytes) -> Frame {
     }
 }
 
+/// The status replies servers send most (`+OK`, `+QUEUED`, `+PONG`): their text is a static string,
+/// so the frame shares nothing with the buffer and costs no reference count.
+#[inline(always)]
+pub(crate) fn common_status(text: &[u8]) -> Option<Bytes> {
+    match text {
+        b"OK" => Some(Bytes::from_static(b"OK")),
+        b"QUEUED" => Some(Bytes::from_static(b"QUEUED")),
+        b"PONG" => Some(Bytes::from_static(b"PONG")),
+        _ => None,
+    }
+}
+
 /// Decodes one complete leaf frame off the front of `buf`, or returns `None` (leaving `buf` untouched).
 /// On success returns the frame and the number of bytes it took.
 pub(crate) fn leaf(buf: &mut BytesMut, limits: &Limits) -> Option<(Frame, usize)> {
     let (leaf, total) = recognise(buf, limits)?;
     let frame = match leaf {
+        Leaf::Line(b'+', len) if let Some(text) = buf.get(1..1 + len).and_then(common_status) => {
+            buf.advance(total);
+            Frame::SimpleString(text)
+        }
         Leaf::Line(ty, len) => {
             buf.advance(1);
             let text = buf.split_to(len).freeze();
@@ -112,6 +128,9 @@ pub(crate) fn leaf(buf: &mut BytesMut, limits: &Limits) -> Option<(Frame, usize)
 pub(crate) fn leaf_of(input: &Bytes, limits: &Limits) -> Option<(Frame, usize)> {
     let (leaf, total) = recognise(input, limits)?;
     let frame = match leaf {
+        Leaf::Line(b'+', len) if let Some(text) = input.get(1..1 + len).and_then(common_status) => {
+            Frame::SimpleString(text)
+        }
         Leaf::Line(ty, len) => line_frame(ty, input.slice(1..1 + len)),
         Leaf::Integer(n) => Frame::Integer(n),
         Leaf::NullBulk => Frame::NullBulk,
