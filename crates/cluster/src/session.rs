@@ -148,10 +148,14 @@ impl Cluster {
                         s.slot = slot;
                     }
                     match tx {
-                        Some(Tx::Multi) => s.in_multi = true,
+                        Some(Tx::Multi) => {
+                            s.in_multi = true;
+                            s.multi_failed = None;
+                        }
                         Some(Tx::Exec | Tx::Discard) => {
                             s.in_multi = false;
                             s.watching = false;
+                            s.multi_failed = None;
                         }
                         Some(Tx::Watch) => s.watching = true,
                         Some(Tx::Unwatch) if !s.in_multi => s.watching = false,
@@ -167,9 +171,13 @@ impl Cluster {
                 self.dispatch(key);
             }
             Err(error) => {
+                // A command of the transaction that never reaches the server (refused
+                // transaction commands, like the server's own refusals of them, leave the
+                // transaction as it was).
                 if let Some(s) = self.sessions.get_mut(&session)
                     && s.in_multi
                     && s.multi_failed.is_none()
+                    && !matches!(error, RequestError::Transaction { .. })
                 {
                     s.multi_failed = Some(alloc::format!("a queued command failed: {error}"));
                 }
