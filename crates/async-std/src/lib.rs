@@ -72,7 +72,7 @@ impl Client {
                 source: std::io::Error::new(e.kind(), e.to_string()),
             });
         }
-        let handle = slotwise_client::start(runtime::AsyncIo, &config).await?;
+        let handle = slotwise_client::adapter::start(runtime::AsyncIo, &config).await?;
         Ok(Client { handle })
     }
 

@@ -13,7 +13,8 @@ use futures_lite::io::{AsyncReadExt, AsyncWriteExt, ReadHalf, WriteHalf};
 use futures_lite::{FutureExt, future};
 use futures_rustls::TlsConnector;
 use futures_rustls::client::TlsStream;
-use slotwise_client::{ConnRead, ConnWrite, Endpoint, Runtime, TlsTarget};
+use slotwise_client::Endpoint;
+use slotwise_client::adapter::{ConnRead, ConnWrite, Runtime, TlsTarget};
 
 /// The executor every client of this process runs its driver and connection tasks on, driven by
 /// one thread (`slotwise-async`) that also drives async-io's reactor while it waits; or why that

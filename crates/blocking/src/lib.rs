@@ -1,7 +1,7 @@
 //! # slotwise-blocking
 //!
-//! A Redis Cluster client for synchronous code: the slotwise core driven by a driver thread over
-//! `std::net` sockets, with rustls for TLS. No async runtime.
+//! A Redis Cluster client for synchronous code: calls park the calling thread until their outcome.
+//! No async runtime to set up: the slotwise driver loop runs on a thread of its own.
 //!
 //! This crate only opens connections; routing, redirects, retries, deadlines and topology refresh
 //! happen in the sans-IO core (`slotwise-cluster`), and the handle, configuration and conversions
@@ -18,14 +18,15 @@
 //!
 //! ## Threads
 //!
-//! One driver thread per client (it owns the core), and per connection one thread that connects
-//! and reads and one that writes. Calls park the calling thread until the outcome arrives; do not
-//! call them from inside an async task (use `slotwise-tokio` or `slotwise-async-std` there).
+//! The client runs the same driver loop as the async adapters, on the executor thread of
+//! `slotwise-async-std` (one thread, `slotwise-async`, shared by the clients of a process; it also
+//! drives the async-io reactor, so connections need no threads of their own). A call crosses two
+//! thread hops: the caller hands the request to that thread, and is woken with its outcome. Calls
+//! park the calling thread; do not call them from inside an async task (use `slotwise-tokio` or
+//! `slotwise-async-std` there).
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
-mod conn;
-mod driver;
 mod transaction;
 
 pub use transaction::Transaction;
@@ -33,9 +34,7 @@ pub use transaction::Transaction;
 use std::time::Duration;
 
 use futures_lite::future::block_on;
-use slotwise_client::Driver;
 use slotwise_client::bytes::Bytes;
-use slotwise_client::futures_channel::mpsc;
 use slotwise_client::resp::Arg;
 
 pub use slotwise_client::{
@@ -69,26 +68,15 @@ pub struct Client {
 }
 
 impl Client {
-    /// Starts a client (its driver thread) and waits until the cluster's topology is known. Fails
-    /// with [`Error::Request`]`(`[`RequestError::Auth`]`)` if the credentials are refused,
-    /// [`Error::Connect`] if no seed gave a topology within [`ClientConfig::connect_wait`],
-    /// [`Error::Tls`] for unusable TLS files.
+    /// Starts a client (its driver loop on the executor thread) and waits until the cluster's
+    /// topology is known. Fails with [`Error::Request`]`(`[`RequestError::Auth`]`)` if the
+    /// credentials are refused, [`Error::Connect`] if no seed gave a topology within
+    /// [`ClientConfig::connect_wait`], [`Error::Tls`] for unusable TLS files.
     pub fn connect(config: ClientConfig) -> Result<Client> {
-        let (tx, rx) = mpsc::unbounded();
-        let (driver, ready) = Driver::new(&config, tx.clone())?;
-        let handle = Handle::new(tx);
-        std::thread::Builder::new()
-            .name("slotwise-driver".into())
-            .spawn(move || driver::run(driver, rx))
-            .map_err(|source| Error::Io {
-                context: "starting the driver thread".into(),
-                source,
-            })?;
-        match block_on(ready) {
-            Ok(Ok(())) => Ok(Client { handle }),
-            Ok(Err(e)) => Err(e),
-            Err(_) => Err(Error::Closed),
-        }
+        let client = block_on(slotwise_async_std::Client::connect(config))?;
+        Ok(Client {
+            handle: client.into(),
+        })
     }
 
     /// The runtime-independent handle (its futures may also be awaited from async code).

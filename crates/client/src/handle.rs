@@ -13,7 +13,7 @@ use futures_channel::oneshot;
 use slotwise_cluster::{Frame, Request, RequestError, Stats};
 use slotwise_resp::Arg;
 
-use crate::driver::{Inbox, Msg};
+use crate::adapter::{Inbox, Msg};
 use crate::{Error, FromFrame, ServerError, commands};
 
 struct Shared {

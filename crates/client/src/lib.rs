@@ -20,24 +20,23 @@
 //!   connections of their own (dropping their future cancels them).
 //! - [`Transaction`] (from [`Handle::session`]) and [`Handle::transaction`]: `WATCH`/`MULTI`/`EXEC`
 //!   on a connection held for the transaction, re-run after a `WATCH` abort or a slot move.
-//! - [`Driver`] and [`Msg`]: the core, reply senders, connection byte channels, the clock origin
-//!   and tracing, for an adapter's driver loop (a task or a thread).
-//! - [`Runtime`] (with [`ConnRead`], [`ConnWrite`]) and [`start`]: an async adapter implements
-//!   spawn, sleep and connect; the driver loop and connection tasks are written here, once.
+//! - [`adapter`]: for adapter authors only — the [`Runtime`](adapter::Runtime) trait an async
+//!   adapter implements, [`start`](adapter::start) (the driver loop, written once), and the
+//!   [`Driver`](adapter::Driver) for a loop written by hand.
 //!
 //! ## How a client runs
 //!
 //! ```text
-//!  Handle ──Submit──▶ inbox ──▶ driver loop (Driver: Cluster + replies + conns) ──write──▶ socket
-//!    ▲                               │ │ Connect → ConnectJob → the loop (or, blocking: a thread) │
-//!    └──────── oneshot ◀─────────────┘ └──── read ◀──────────────────────────────────────────────┘
+//!  Handle ──Msg──▶ inbox ──▶ loop task: Driver (Cluster + reply senders) ──Io──▶ sockets
+//!    ▲                          │    ▲  connected / received / closed (direct calls)  │
+//!    └────── oneshot ◀──────────┘    └────────────────────────────────────────────────┘
 //! ```
 //!
 //! One driver per client owns the [`Cluster`](slotwise_cluster::Cluster); it is the only place
-//! routing, redirects and retries happen (inside the core). The async loop ([`start`]) owns every
-//! connection's read and write halves and polls their I/O itself (a request crosses two task hops:
-//! caller → driver → caller); transmits queued while a write is in flight go out in one write. The
-//! blocking adapter runs a reader and a writer thread per connection instead.
+//! routing, redirects and retries happen (inside the core). The loop task owns every connection's
+//! read and write halves and polls their I/O itself: a request crosses two task hops (caller →
+//! loop → caller), and transmits queued while a write is in flight go out in one write. Every
+//! adapter runs this same loop (the blocking one on the async-std adapter's executor thread).
 //!
 //! Events become `tracing` events with target `slotwise` (connects, connection losses, topology
 //! changes and failovers at `info`/`warn`, redirects and refreshes at `debug`); nothing is printed
@@ -54,24 +53,21 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod adapter;
 pub mod commands;
 mod config;
 mod convert;
-mod driver;
 mod error;
 mod handle;
-mod runtime;
 mod tls;
 mod trace;
 mod transaction;
 
 pub use config::{ClientConfig, DEFAULT_PORT};
 pub use convert::{ConvertError, FromFrame};
-pub use driver::{ConnectJob, Driver, Flow, Inbox, Msg, Ready, ReplySender};
 pub use error::{Error, Result, ServerError};
 pub use handle::{Handle, Pending};
-pub use runtime::{ConnRead, ConnWrite, Runtime, start};
-pub use tls::{Pem, TlsOptions, TlsTarget, server_name};
+pub use tls::{Pem, TlsOptions};
 pub use transaction::Transaction;
 
 /// Re-exported from the core: what requests, replies and configuration are made of.
@@ -91,7 +87,7 @@ mod tests {
         send_sync::<crate::Handle>();
         send_sync::<crate::Error>();
         send_sync::<crate::ClientConfig>();
-        send_sync::<crate::Driver>();
+        send_sync::<crate::adapter::Driver>();
         fn send<T: Send>() {}
         send::<crate::Pending>();
     }

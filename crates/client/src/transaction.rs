@@ -10,7 +10,7 @@ use futures_channel::oneshot;
 use slotwise_cluster::{Frame, Request, RequestError};
 use slotwise_resp::Arg;
 
-use crate::driver::Msg;
+use crate::adapter::Msg;
 use crate::handle::Pending;
 use crate::{Error, FromFrame, Handle};
 

@@ -58,7 +58,7 @@ impl Client {
     pub async fn connect(config: ClientConfig) -> Result<Client> {
         let rt = tokio::runtime::Handle::try_current()
             .map_err(|_| Error::Config("Client::connect must run inside a tokio runtime".into()))?;
-        let handle = slotwise_client::start(runtime::Tokio(rt), &config).await?;
+        let handle = slotwise_client::adapter::start(runtime::Tokio(rt), &config).await?;
         Ok(Client { handle })
     }
 

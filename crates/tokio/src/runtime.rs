@@ -4,7 +4,8 @@ use std::future::Future;
 use std::io;
 use std::time::{Duration, Instant};
 
-use slotwise_client::{ConnRead, ConnWrite, Endpoint, Runtime, TlsTarget};
+use slotwise_client::Endpoint;
+use slotwise_client::adapter::{ConnRead, ConnWrite, Runtime, TlsTarget};
 use tokio::io::{AsyncReadExt, AsyncWriteExt, ReadHalf, WriteHalf};
 use tokio::net::TcpStream;
 use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};

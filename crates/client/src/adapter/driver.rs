@@ -87,57 +87,42 @@ pub enum Msg {
         /// Told when the driver has stopped.
         done: Option<oneshot::Sender<()>>,
     },
-    /// The connection from a [`ConnectJob`] is established (TLS included).
-    Connected {
-        /// The connection.
-        conn: ConnId,
-    },
-    /// The connection from a [`ConnectJob`] could not be established.
-    ConnectFailed {
-        /// The connection.
-        conn: ConnId,
-        /// Why (shown in logs and in [`Error::Connect`]).
-        error: String,
-    },
-    /// Bytes arrived.
-    Received {
-        /// The connection.
-        conn: ConnId,
-        /// The bytes.
-        bytes: Bytes,
-    },
-    /// The connection closed (end of stream, or a read or write error).
-    Closed {
-        /// The connection.
-        conn: ConnId,
-        /// The error, if it was one.
-        error: Option<String>,
-    },
 }
 
 /// The sending side of the driver's inbox.
 pub type Inbox = mpsc::UnboundedSender<Msg>;
 
-/// A connection the adapter must open: connect to `endpoint` within `timeout` (resolving the
-/// host; trying each address), do TLS with `tls` if set, then send [`Msg::Connected`] (or
-/// [`Msg::ConnectFailed`]) to `inbox`. Afterwards write every chunk from `outgoing` in order, and
-/// send what it reads as [`Msg::Received`]; on end of stream or an error send [`Msg::Closed`].
-/// When `outgoing` ends (the core closed the connection), close the socket and stop reading.
+/// What the loop must do for the core: open a connection, write bytes, close one. Connection
+/// events go back as direct calls ([`Driver::connected`], [`Driver::connect_failed`],
+/// [`Driver::received`], [`Driver::closed`]) from the same task: only application messages
+/// ([`Msg`]) cross threads.
 #[derive(Debug)]
 #[non_exhaustive]
-pub struct ConnectJob {
-    /// The connection's id.
-    pub conn: ConnId,
-    /// Where to connect.
-    pub endpoint: Endpoint,
-    /// TLS, with the name to verify.
-    pub tls: Option<TlsTarget>,
-    /// How long connecting (TCP and TLS) may take.
-    pub timeout: Duration,
-    /// The bytes to write.
-    pub outgoing: mpsc::UnboundedReceiver<Bytes>,
-    /// Where to report.
-    pub inbox: Inbox,
+pub enum Io {
+    /// Connect to `endpoint` within `timeout` (resolving the host, trying each address), with TLS
+    /// to `tls` if set; then call [`Driver::connected`] or [`Driver::connect_failed`].
+    Connect {
+        /// The connection's id.
+        conn: ConnId,
+        /// Where to connect.
+        endpoint: Endpoint,
+        /// TLS, with the name to verify (the core's choice).
+        tls: Option<TlsTarget>,
+        /// How long connecting (TCP and TLS) may take.
+        timeout: Duration,
+    },
+    /// Write these bytes (after whatever is queued for the connection).
+    Transmit {
+        /// The connection.
+        conn: ConnId,
+        /// The bytes.
+        bytes: Bytes,
+    },
+    /// The core closed the connection: close its socket and forget it.
+    Close {
+        /// The connection.
+        conn: ConnId,
+    },
 }
 
 /// Whether the driver loop goes on.
@@ -156,32 +141,22 @@ struct Bootstrap {
     last_error: Option<String>,
 }
 
+/// A connection the driver asked for (for logs).
 struct Conn {
     endpoint: Endpoint,
-    /// `None` until the connection is established is not needed: bytes queue in the channel.
-    tx: mpsc::UnboundedSender<Bytes>,
-}
-
-/// What [`Driver::poll_io`] hands a loop that owns the sockets itself.
-#[derive(Debug)]
-pub(crate) enum ConnIo {
-    /// Write these bytes (after whatever is queued for the connection).
-    Transmit { conn: ConnId, bytes: Bytes },
-    /// The core closed the connection: close its socket.
-    Close { conn: ConnId },
 }
 
 /// Resolves when `connect` may return: the first topology is known (`Ok`), or discovery failed.
 pub type Ready = oneshot::Receiver<Result<(), Error>>;
 
-/// The runtime-independent half of every adapter's driver loop.
+/// The runtime-independent half of the driver loop.
 ///
-/// A loop (a task, or a thread for the blocking adapter) owns it and repeats:
-/// 1. [`Driver::poll`]: drains the core — replies go to their callers, events to `tracing`,
-///    transmits and closes to the connections' byte channels — and returns the connections to open
-///    (as [`ConnectJob`]s) and the next deadline;
-/// 2. waits for the first of a message from the inbox and that deadline;
-/// 3. feeds it with [`Driver::handle`] or [`Driver::tick`].
+/// One task owns it (the loop in [`start`](crate::adapter::start)) and repeats:
+/// 1. [`Driver::poll`]: drains the core — replies go to their callers, events to `tracing` — and
+///    appends what the loop must do ([`Io`]: connect, transmit, close); returns the next deadline;
+/// 2. waits for the first of: a message from the inbox, a connection's I/O, that deadline;
+/// 3. feeds it: [`Driver::handle`] (a [`Msg`]), [`Driver::connected`] / [`Driver::connect_failed`]
+///    / [`Driver::received`] / [`Driver::closed`] (I/O, as direct calls), or [`Driver::tick`].
 ///
 /// On [`Flow::Stop`] (or when the loop ends for any reason) it calls [`Driver::shutdown`].
 pub struct Driver {
@@ -199,7 +174,8 @@ pub struct Driver {
     connect_timeout: Duration,
     seeds: Vec<Endpoint>,
     bootstrap: Option<Bootstrap>,
-    inbox: Inbox,
+    /// Connects that failed before they started (an unusable TLS name), fed at the next poll.
+    failed: Vec<(ConnId, String)>,
     core_deadline: Option<Instant>,
     done: Vec<oneshot::Sender<()>>,
     /// Every event of this client is inside it (a no-op without a subscriber).
@@ -217,9 +193,9 @@ impl std::fmt::Debug for Driver {
 }
 
 impl Driver {
-    /// A driver for `config`, reporting to `inbox` (whose receiving end the loop reads), and the
-    /// [`Ready`] signal `connect` waits for. TLS files are read here, so their errors come now.
-    pub fn new(config: &ClientConfig, inbox: Inbox) -> Result<(Driver, Ready), Error> {
+    /// A driver for `config`, and the [`Ready`] signal `connect` waits for. TLS files are read
+    /// here, so their errors come now.
+    pub fn new(config: &ClientConfig) -> Result<(Driver, Ready), Error> {
         let tls = config
             .tls
             .as_ref()
@@ -264,7 +240,7 @@ impl Driver {
                 deadline: origin + config.connect_wait,
                 last_error: None,
             }),
-            inbox,
+            failed: Vec::new(),
             core_deadline: None,
             done: Vec::new(),
             span,
@@ -342,41 +318,59 @@ impl Driver {
                 self.done.extend(done);
                 return Flow::Stop;
             }
-            Msg::Connected { conn } => {
-                if let Some(c) = self.conns.get(&conn) {
-                    tracing::debug!(target: "slotwise", %conn, endpoint = %c.endpoint, "connected");
-                }
-                self.cluster.handle_input(Input::Connected { conn, now });
-            }
-            Msg::ConnectFailed { conn, error } => {
-                if let Some(c) = self.conns.remove(&conn) {
-                    tracing::warn!(target: "slotwise", %conn, endpoint = %c.endpoint, %error, "connect failed");
-                    if let Some(b) = &mut self.bootstrap {
-                        b.last_error = Some(format!("{}: {error}", c.endpoint));
-                    }
-                }
-                self.cluster
-                    .handle_input(Input::ConnectFailed { conn, now });
-            }
-            Msg::Received { conn, bytes } => {
-                self.cluster.handle_input(Input::Received {
-                    conn,
-                    bytes: &bytes,
-                    now,
-                });
-            }
-            Msg::Closed { conn, error } => {
-                if let Some(c) = self.conns.remove(&conn) {
-                    let error = error.as_deref().unwrap_or("closed by the server");
-                    tracing::info!(target: "slotwise", %conn, endpoint = %c.endpoint, %error, "connection lost");
-                    if let Some(b) = &mut self.bootstrap {
-                        b.last_error = Some(format!("{}: {error}", c.endpoint));
-                    }
-                }
-                self.cluster.handle_input(Input::Closed { conn, now });
-            }
         }
         Flow::Continue
+    }
+
+    /// The connection asked for by [`Io::Connect`] is established (TLS included).
+    pub fn connected(&mut self, conn: ConnId) {
+        let span = self.span.clone();
+        let _entered = span.enter();
+        if let Some(c) = self.conns.get(&conn) {
+            tracing::debug!(target: "slotwise", %conn, endpoint = %c.endpoint, "connected");
+        }
+        let now = self.now();
+        self.cluster.handle_input(Input::Connected { conn, now });
+    }
+
+    /// The connection asked for by [`Io::Connect`] could not be established; `error` says why (it
+    /// is logged, and shown by `connect` if discovery fails).
+    pub fn connect_failed(&mut self, conn: ConnId, error: &str) {
+        let span = self.span.clone();
+        let _entered = span.enter();
+        if let Some(c) = self.conns.remove(&conn) {
+            tracing::warn!(target: "slotwise", %conn, endpoint = %c.endpoint, %error, "connect failed");
+            if let Some(b) = &mut self.bootstrap {
+                b.last_error = Some(format!("{}: {error}", c.endpoint));
+            }
+        }
+        let now = self.now();
+        self.cluster
+            .handle_input(Input::ConnectFailed { conn, now });
+    }
+
+    /// Bytes arrived on `conn`.
+    pub fn received(&mut self, conn: ConnId, bytes: &[u8]) {
+        let span = self.span.clone();
+        let _entered = span.enter();
+        let now = self.now();
+        self.cluster
+            .handle_input(Input::Received { conn, bytes, now });
+    }
+
+    /// `conn` closed: end of stream, or a read or write error (`error`).
+    pub fn closed(&mut self, conn: ConnId, error: Option<&str>) {
+        let span = self.span.clone();
+        let _entered = span.enter();
+        if let Some(c) = self.conns.remove(&conn) {
+            let error = error.unwrap_or("closed by the server");
+            tracing::info!(target: "slotwise", %conn, endpoint = %c.endpoint, %error, "connection lost");
+            if let Some(b) = &mut self.bootstrap {
+                b.last_error = Some(format!("{}: {error}", c.endpoint));
+            }
+        }
+        let now = self.now();
+        self.cluster.handle_input(Input::Closed { conn, now });
     }
 
     /// The deadline from the last [`Driver::poll`] has come (early or late calls are harmless).
@@ -406,37 +400,23 @@ impl Driver {
         }
     }
 
-    /// Drains the core: delivers replies, logs events, queues transmits and closes; appends the
-    /// connections to open to `jobs` and returns when to call [`Driver::tick`] next.
+    /// Drains the core: delivers replies, logs events, and appends what the loop must do to `io`
+    /// (connects, transmits, closes); returns when to call [`Driver::tick`] next.
     #[must_use = "the deadline says when to tick"]
-    pub fn poll(&mut self, jobs: &mut Vec<ConnectJob>) -> Option<StdInstant> {
-        self.poll_inner(jobs, None)
+    pub fn poll(&mut self, io: &mut Vec<Io>) -> Option<StdInstant> {
+        let mut deadline = self.poll_once(io);
+        // Connects that failed before they started are fed back at once (no trip through the
+        // inbox), then the core drained again.
+        while !self.failed.is_empty() {
+            for (conn, error) in std::mem::take(&mut self.failed) {
+                self.connect_failed(conn, &error);
+            }
+            deadline = self.poll_once(io);
+        }
+        deadline
     }
 
-    /// Like [`Driver::poll`], but transmits and closes go to `io` instead of the connections' byte
-    /// channels (for a loop that owns the sockets; the jobs' `outgoing` channels stay unused).
-    pub(crate) fn poll_io(
-        &mut self,
-        jobs: &mut Vec<ConnectJob>,
-        io: &mut Vec<ConnIo>,
-    ) -> Option<StdInstant> {
-        self.poll_inner(jobs, Some(io))
-    }
-
-    /// Bytes arrived on `conn` (what [`Msg::Received`] does, without the copy into [`Bytes`]).
-    pub(crate) fn received(&mut self, conn: ConnId, bytes: &[u8]) {
-        let span = self.span.clone();
-        let _entered = span.enter();
-        let now = self.now();
-        self.cluster
-            .handle_input(Input::Received { conn, bytes, now });
-    }
-
-    fn poll_inner(
-        &mut self,
-        jobs: &mut Vec<ConnectJob>,
-        mut io: Option<&mut Vec<ConnIo>>,
-    ) -> Option<StdInstant> {
+    fn poll_once(&mut self, io: &mut Vec<Io>) -> Option<StdInstant> {
         let span = self.span.clone();
         let _entered = span.enter();
         loop {
@@ -445,23 +425,16 @@ impl Driver {
                     conn,
                     endpoint,
                     tls_server_name,
-                } => self.connect(conn, endpoint, tls_server_name, jobs),
+                } => self.connect(conn, endpoint, tls_server_name, io),
                 Output::Transmit { conn, bytes } => {
-                    if let Some(c) = self.conns.get(&conn) {
-                        match io.as_deref_mut() {
-                            Some(io) => io.push(ConnIo::Transmit { conn, bytes }),
-                            None => {
-                                let _ = c.tx.unbounded_send(bytes);
-                            }
-                        }
+                    if self.conns.contains_key(&conn) {
+                        io.push(Io::Transmit { conn, bytes });
                     }
                 }
                 Output::Close { conn } => {
                     if let Some(c) = self.conns.remove(&conn) {
                         tracing::debug!(target: "slotwise", %conn, endpoint = %c.endpoint, "closing");
-                        if let Some(io) = io.as_deref_mut() {
-                            io.push(ConnIo::Close { conn });
-                        }
+                        io.push(Io::Close { conn });
                     }
                 }
                 Output::Reply { id, result } => {
@@ -504,46 +477,40 @@ impl Driver {
         conn: ConnId,
         endpoint: Endpoint,
         server: Option<String>,
-        jobs: &mut Vec<ConnectJob>,
+        io: &mut Vec<Io>,
     ) {
         tracing::debug!(target: "slotwise", %conn, %endpoint, tls_server_name = server.as_deref(), "connecting");
-        let tls = match (&self.tls, server) {
-            (None, _) => None,
-            (Some(config), name) => {
-                let name = name.unwrap_or_else(|| endpoint.host.clone());
-                match server_name(&name) {
-                    Ok(server_name) => Some(TlsTarget {
-                        config: config.clone(),
-                        server_name,
-                    }),
-                    Err(e) => {
-                        let _ = self.inbox.unbounded_send(Msg::ConnectFailed {
-                            conn,
-                            error: e.to_string(),
-                        });
-                        None
-                    }
-                }
-            }
-        };
-        let (tx, rx) = mpsc::unbounded();
         self.conns.insert(
             conn,
             Conn {
                 endpoint: endpoint.clone(),
-                tx,
             },
         );
-        if self.tls.is_some() && tls.is_none() {
-            return; // reported as failed above
-        }
-        jobs.push(ConnectJob {
+        // With TLS on, the core always names the server to verify (announced hostname, configured
+        // name, or the seed's host): that name is the one used.
+        let tls = match (&self.tls, server) {
+            (None, _) => None,
+            (Some(config), Some(name)) => match server_name(&name) {
+                Ok(server_name) => Some(TlsTarget {
+                    config: config.clone(),
+                    server_name,
+                }),
+                Err(e) => {
+                    self.failed.push((conn, e.to_string()));
+                    return;
+                }
+            },
+            (Some(_), None) => {
+                self.failed
+                    .push((conn, "no TLS server name for this node".into()));
+                return;
+            }
+        };
+        io.push(Io::Connect {
             conn,
             endpoint,
             tls,
             timeout: self.connect_timeout,
-            outgoing: rx,
-            inbox: self.inbox.clone(),
         });
     }
 

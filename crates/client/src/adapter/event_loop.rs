@@ -1,6 +1,7 @@
-//! [`Runtime`]: the little an async adapter provides (spawn, sleep, connect), and the driver loop
-//! written once on top of it. The loop owns every connection's read and write halves and polls
-//! their I/O itself, so a request crosses two task hops only (caller → driver → caller).
+//! The driver loop, written once for every async runtime ([`start`]): one task owns the
+//! [`Driver`] and every connection's read and write halves and polls their I/O itself, so a
+//! request crosses two task hops only (caller → loop → caller), and connection events are direct
+//! calls on the driver, never messages.
 
 use std::collections::HashMap;
 use std::future::Future;
@@ -14,47 +15,10 @@ use futures_lite::{FutureExt, StreamExt};
 use futures_util::stream::FuturesUnordered;
 use slotwise_cluster::{ConnId, Endpoint};
 
-use crate::driver::{ConnIo, ConnectJob, Driver, Flow, Msg};
+use super::driver::{Driver, Flow, Io, Msg};
+use super::runtime::{ConnRead, ConnWrite, Runtime};
 use crate::tls::TlsTarget;
 use crate::{ClientConfig, Error, Handle};
-
-/// The read half of a connection (plain or TLS).
-pub trait ConnRead: Send + 'static {
-    /// Reads some bytes (0: end of stream). Must be cancel-safe: dropping the future loses nothing.
-    fn read(&mut self, buf: &mut [u8]) -> impl Future<Output = io::Result<usize>> + Send;
-}
-
-/// The write half of a connection (plain or TLS).
-pub trait ConnWrite: Send + 'static {
-    /// Writes all of `buf` and flushes (TLS records included).
-    fn write_all(&mut self, buf: &[u8]) -> impl Future<Output = io::Result<()>> + Send;
-    /// Closes the write side (TLS `close_notify`, then TCP shutdown).
-    fn close(&mut self) -> impl Future<Output = io::Result<()>> + Send;
-}
-
-/// What an async adapter implements: everything else (the driver loop, the connection tasks) is
-/// written once here.
-pub trait Runtime: Clone + Send + Sync + 'static {
-    /// The read half of a connection.
-    type Reader: ConnRead;
-    /// The write half of a connection.
-    type Writer: ConnWrite;
-
-    /// Runs `future` in the background.
-    fn spawn<F: Future<Output = ()> + Send + 'static>(&self, future: F);
-
-    /// Completes at `deadline`.
-    fn sleep_until(&self, deadline: StdInstant) -> impl Future<Output = ()> + Send;
-
-    /// Connects to `endpoint` (resolving its host, trying each address) and does the TLS handshake
-    /// with `tls` if set, all within `timeout`; returns the two halves.
-    fn connect(
-        &self,
-        endpoint: &Endpoint,
-        tls: Option<TlsTarget>,
-        timeout: Duration,
-    ) -> impl Future<Output = io::Result<(Self::Reader, Self::Writer)>> + Send;
-}
 
 /// How many inbox messages (and, separately, I/O completions) the loop takes in before it drains
 /// the core: replies and transmits from one batch leave together (one write per node).
@@ -76,7 +40,7 @@ const CLOSE_TIMEOUT: Duration = Duration::from_secs(1);
 /// discovery fails), and returns the handle.
 pub async fn start<R: Runtime>(rt: R, config: &ClientConfig) -> Result<Handle, Error> {
     let (tx, rx) = mpsc::unbounded();
-    let (driver, ready) = Driver::new(config, tx.clone())?;
+    let (driver, ready) = Driver::new(config)?;
     let handle = Handle::new(tx);
     rt.spawn(run(rt.clone(), driver, rx));
     match ready.await {
@@ -90,7 +54,7 @@ pub async fn start<R: Runtime>(rt: R, config: &ClientConfig) -> Result<Handle, E
 type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send>>;
 
 /// What one of the loop's I/O futures completed with.
-enum Ev<R: Runtime> {
+enum Done<R: Runtime> {
     Connected {
         conn: ConnId,
         result: io::Result<(R::Reader, R::Writer)>,
@@ -120,16 +84,16 @@ enum Kind {
 }
 
 /// An I/O future of the loop, tagged so a connection's futures can be dropped when it closes.
-struct Task<R: Runtime> {
+struct IoFuture<R: Runtime> {
     conn: ConnId,
     kind: Kind,
-    fut: BoxFuture<Ev<R>>,
+    fut: BoxFuture<Done<R>>,
 }
 
-impl<R: Runtime> Future for Task<R> {
-    type Output = Ev<R>;
+impl<R: Runtime> Future for IoFuture<R> {
+    type Output = Done<R>;
 
-    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Ev<R>> {
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Done<R>> {
         self.get_mut().fut.as_mut().poll(cx)
     }
 }
@@ -151,12 +115,11 @@ struct Loop<R: Runtime> {
     rt: R,
     driver: Driver,
     inbox: mpsc::UnboundedReceiver<Msg>,
-    jobs: Vec<ConnectJob>,
-    io: Vec<ConnIo>,
+    io: Vec<Io>,
     deadline: Option<StdInstant>,
     timer: Option<(StdInstant, BoxFuture<()>)>,
     conns: HashMap<ConnId, Conn<R::Writer>>,
-    tasks: FuturesUnordered<Task<R>>,
+    tasks: FuturesUnordered<IoFuture<R>>,
     dirty: Vec<ConnId>,
 }
 
@@ -167,7 +130,6 @@ async fn run<R: Runtime>(rt: R, driver: Driver, inbox: mpsc::UnboundedReceiver<M
         rt,
         driver,
         inbox,
-        jobs: Vec::new(),
         io: Vec::new(),
         deadline: None,
         timer: None,
@@ -262,14 +224,17 @@ impl<R: Runtime> Loop<R> {
 
     /// Drains the core, then opens connections, queues transmits, closes, and starts writes.
     fn drain(&mut self) {
-        self.deadline = self.driver.poll_io(&mut self.jobs, &mut self.io);
-        for job in std::mem::take(&mut self.jobs) {
-            self.connect(job);
-        }
         let mut io = std::mem::take(&mut self.io);
+        self.deadline = self.driver.poll(&mut io);
         for op in io.drain(..) {
             match op {
-                ConnIo::Transmit { conn, bytes } => {
+                Io::Connect {
+                    conn,
+                    endpoint,
+                    tls,
+                    timeout,
+                } => self.connect(conn, endpoint, tls, timeout),
+                Io::Transmit { conn, bytes } => {
                     if let Some(c) = self.conns.get_mut(&conn) {
                         c.out.extend_from_slice(&bytes);
                         if !c.dirty {
@@ -278,7 +243,7 @@ impl<R: Runtime> Loop<R> {
                         }
                     }
                 }
-                ConnIo::Close { conn } => self.teardown(conn, true),
+                Io::Close { conn } => self.teardown(conn, true),
             }
         }
         self.io = io;
@@ -294,14 +259,13 @@ impl<R: Runtime> Loop<R> {
         }
     }
 
-    fn connect(&mut self, job: ConnectJob) {
-        let ConnectJob {
-            conn,
-            endpoint,
-            tls,
-            timeout,
-            ..
-        } = job;
+    fn connect(
+        &mut self,
+        conn: ConnId,
+        endpoint: Endpoint,
+        tls: Option<TlsTarget>,
+        timeout: Duration,
+    ) {
         self.conns.insert(
             conn,
             Conn {
@@ -314,7 +278,7 @@ impl<R: Runtime> Loop<R> {
         let rt = self.rt.clone();
         let fut = async move {
             let result = rt.connect(&endpoint, tls, timeout).await;
-            Ev::Connected { conn, result }
+            Done::Connected { conn, result }
         };
         self.push(conn, Kind::Connect, fut);
     }
@@ -328,7 +292,7 @@ impl<R: Runtime> Loop<R> {
         std::mem::swap(&mut buf, &mut c.out);
         let fut = async move {
             let result = writer.write_all(&buf).await;
-            Ev::Written {
+            Done::Written {
                 conn,
                 writer,
                 buf,
@@ -341,7 +305,7 @@ impl<R: Runtime> Loop<R> {
     fn read(&mut self, conn: ConnId, mut reader: R::Reader, mut buf: Vec<u8>) {
         let fut = async move {
             let result = reader.read(&mut buf).await;
-            Ev::Read {
+            Done::Read {
                 conn,
                 reader,
                 buf,
@@ -355,9 +319,9 @@ impl<R: Runtime> Loop<R> {
         &mut self,
         conn: ConnId,
         kind: Kind,
-        fut: impl Future<Output = Ev<R>> + Send + 'static,
+        fut: impl Future<Output = Done<R>> + Send + 'static,
     ) {
-        self.tasks.push(Task {
+        self.tasks.push(IoFuture {
             conn,
             kind,
             fut: Box::pin(fut),
@@ -390,15 +354,15 @@ impl<R: Runtime> Loop<R> {
                 closing
                     .or(rt.sleep_until(StdInstant::now() + CLOSE_TIMEOUT))
                     .await;
-                Ev::Closed
+                Done::Closed
             };
             self.push(conn, Kind::Close, fut);
         }
     }
 
-    fn on_event(&mut self, ev: Ev<R>) {
+    fn on_event(&mut self, ev: Done<R>) {
         match ev {
-            Ev::Connected { conn, result } => match result {
+            Done::Connected { conn, result } => match result {
                 Ok((reader, writer)) => {
                     let Some(c) = self.conns.get_mut(&conn) else {
                         return;
@@ -409,17 +373,14 @@ impl<R: Runtime> Loop<R> {
                         self.dirty.push(conn);
                     }
                     self.read(conn, reader, vec![0u8; READ_BUF]);
-                    self.driver.handle(Msg::Connected { conn });
+                    self.driver.connected(conn);
                 }
                 Err(e) => {
                     self.conns.remove(&conn);
-                    self.driver.handle(Msg::ConnectFailed {
-                        conn,
-                        error: e.to_string(),
-                    });
+                    self.driver.connect_failed(conn, &e.to_string());
                 }
             },
-            Ev::Read {
+            Done::Read {
                 conn,
                 reader,
                 buf,
@@ -432,7 +393,7 @@ impl<R: Runtime> Loop<R> {
                 }
                 Err(e) => self.closed(conn, Some(e.to_string())),
             },
-            Ev::Written {
+            Done::Written {
                 conn,
                 writer,
                 mut buf,
@@ -440,10 +401,8 @@ impl<R: Runtime> Loop<R> {
             } => {
                 if let Err(e) = result {
                     self.teardown(conn, false);
-                    self.driver.handle(Msg::Closed {
-                        conn,
-                        error: Some(format!("write failed: {e}")),
-                    });
+                    self.driver
+                        .closed(conn, Some(&format!("write failed: {e}")));
                     return;
                 }
                 let Some(c) = self.conns.get_mut(&conn) else {
@@ -459,13 +418,13 @@ impl<R: Runtime> Loop<R> {
                     self.write(conn, writer);
                 }
             }
-            Ev::Closed => {}
+            Done::Closed => {}
         }
     }
 
     /// The peer closed `conn` (or reading failed).
     fn closed(&mut self, conn: ConnId, error: Option<String>) {
         self.teardown(conn, true);
-        self.driver.handle(Msg::Closed { conn, error });
+        self.driver.closed(conn, error.as_deref());
     }
 }

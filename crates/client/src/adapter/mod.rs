@@ -1,0 +1,27 @@
+//! For adapter authors: what an adapter crate (`slotwise-tokio`, `slotwise-async-std`, or your
+//! own) builds on. Applications never need this module: they use the
+//! [`Handle`](crate::Handle) an adapter's `Client` gives them.
+//!
+//! - [`Runtime`] (with [`ConnRead`], [`ConnWrite`]): implement spawn, sleep and connect for your
+//!   runtime, then call [`start`]: it spawns the driver loop (written once, here) and returns the
+//!   handle once the cluster's topology is known. That is all an async adapter is.
+//! - [`Driver`]: the core ([`Cluster`](slotwise_cluster::Cluster)) plus the reply senders, the
+//!   clock origin and tracing, for a loop written by hand: feed it [`Msg`]s from the inbox with
+//!   [`Driver::handle`], connection events with [`Driver::connected`] / [`Driver::connect_failed`]
+//!   / [`Driver::received`] / [`Driver::closed`], the deadline with [`Driver::tick`]; perform the
+//!   [`Io`] that [`Driver::poll`] hands out. Only [`Msg`]s cross threads.
+//!
+//! ```text
+//!  Handle ──Msg──▶ inbox ──▶ loop task: Driver (Cluster + reply senders) ──Io──▶ sockets
+//!    ▲                          │    ▲  connected / received / closed (direct calls)  │
+//!    └────── oneshot ◀──────────┘    └────────────────────────────────────────────────┘
+//! ```
+
+mod driver;
+mod event_loop;
+mod runtime;
+
+pub use crate::tls::{TlsTarget, server_name};
+pub use driver::{Driver, Flow, Inbox, Io, Msg, Ready, ReplySender};
+pub use event_loop::start;
+pub use runtime::{ConnRead, ConnWrite, Runtime};
