@@ -1,4 +1,23 @@
 //! [`Cluster`]: the state machine, and its public face (`submit`, `handle_input`, `poll_output`).
+//!
+//! Where the `impl Cluster` methods live, one file per concern:
+//!
+//! | file | concern | methods |
+//! |---|---|---|
+//! | `cluster.rs` | the struct, its public face, node bookkeeping | `new`, `set_command_table`, `submit`, `deadline_of`, `handle_input`, `poll_output`, `requests_in_core`, `known_nodes`, `topology_epoch`, `stats`, `event`, `node`, `node_mut`, `node_for`, `endpoint_of` |
+//! | `routing.rs` | choosing the node for a request and writing it there | `dispatch`, `route`, `enqueue`, `write_on`, `mark_dirty`, `flush_queue` |
+//! | `outcome.rs` | the ends of a request | `reply`, `finish`, `fail`, `abandon`, `unqueue`, `add_deadline`, `retry_later` |
+//! | `redirect.rs` | a reply: the answer, or a redirect / transient state parsed and acted on | `on_reply`, `count_redirect`, `on_moved`, `on_retry_reply` (and `classify`, the parser) |
+//! | `lifecycle.rs` | connection life: open, handshake, bytes in, close, node cleanup | `ensure_connecting`, `open_conn`, `tls_server_name`, `on_connected`, `start_handshake`, `on_ready`, `on_handshake_reply`, `on_received`, `close_if_drained`, `after_reply`, `close_conn`, `gc_node` |
+//! | `pool.rs` | the dedicated connection pool (blocking commands, sessions) | `cancel`, `enqueue_blocking`, `lease`, `assign`, `start_holder`, `on_dedicated_ready`, `release`, `serve_waiting`, `holder_waits`, `fail_holder`, `pool_timers`, `drain_pool`, `blocking_conn` |
+//! | `session.rs` | sessions (transactions) | `open_session`, `submit_in`, `close_session`, `sessions_open`, `admit_in_session`, `session_*`, `on_session_reply` |
+//! | `refresh.rs` | topology refresh | `trigger_refresh`, `refresh_timers`, `start_refresh`, `ask_topology`, `on_refresh_result`, `maybe_complete_round`, `apply_topology` |
+//! | `timers.rs` | time: deadlines, retries, node timers | `advance`, `on_deadline`, `node_timers`, `next_timeout` |
+//!
+//! No `impl Cluster`, only what those use: `slot_map.rs` (`SlotMap`: slot → node, the shards,
+//! `MOVED` corrections), `handshake.rs` (the `HELLO`/`AUTH` steps), `stateful.rs`
+//! (connection-state commands refused), `request.rs`, `entry.rs`, `conn.rs`, `node.rs`,
+//! `slab.rs`, `rng.rs`.
 
 use alloc::collections::{BTreeMap, BinaryHeap, VecDeque};
 use alloc::string::String;
@@ -13,9 +32,9 @@ use crate::node::Node;
 use crate::refresh::Refresh;
 use crate::request::{ArgList, block_time};
 use crate::rng::Rng;
-use crate::router::Router;
 use crate::session::{Session, SessionId};
 use crate::slab::{Key, Slab};
+use crate::slot_map::SlotMap;
 use crate::stateful;
 use crate::{
     Config, ConnId, Event, Input, Instant, Output, RedirectKind, RefreshReason, Request,
@@ -58,7 +77,7 @@ pub struct Cluster {
     pub(crate) free_nodes: Vec<usize>,
     pub(crate) by_endpoint: BTreeMap<Endpoint, usize>,
     pub(crate) conns: BTreeMap<ConnId, usize>,
-    pub(crate) router: Router,
+    pub(crate) slot_map: SlotMap,
     pub(crate) refresh: Refresh,
     pub(crate) out: VecDeque<Output>,
     /// Connections (with their node) that have bytes to transmit.
@@ -107,7 +126,7 @@ impl Cluster {
             free_nodes: Vec::new(),
             by_endpoint: BTreeMap::new(),
             conns: BTreeMap::new(),
-            router: Router::new(),
+            slot_map: SlotMap::new(),
             out: VecDeque::new(),
             dirty: Vec::new(),
             deadlines: VecDeque::new(),
@@ -311,27 +330,6 @@ impl Cluster {
             connections: self.conns.len() as u64,
             ..self.stats
         }
-    }
-
-    pub(crate) fn reply(
-        &mut self,
-        id: RequestId,
-        result: Result<slotwise_resp::Frame, RequestError>,
-    ) {
-        let s = &mut self.stats;
-        match &result {
-            Ok(_) => s.replies += 1,
-            Err(e) => {
-                s.failed += 1;
-                if let RequestError::Timeout { .. } = e {
-                    s.timeouts += 1;
-                }
-                if e.maybe_applied() {
-                    s.maybe_applied += 1;
-                }
-            }
-        }
-        self.out.push_back(Output::Reply { id, result });
     }
 
     pub(crate) fn event(&mut self, event: Event) {

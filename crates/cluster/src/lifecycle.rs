@@ -390,7 +390,7 @@ impl Cluster {
                 && n.queued == 0
                 && n.dedicated.is_empty()
                 && n.pool_waiting.is_empty()
-        }) && !self.router.references(node)
+        }) && !self.slot_map.references(node)
             && !self.refresh.uses(node);
         if !unused {
             return;

@@ -15,8 +15,8 @@ use slotwise_topology::{Health, Origin, Topology, TopologyBuilder, diff, select_
 use crate::config::RefreshPolicy;
 use crate::entry::{Entry, Kind, Place};
 use crate::lifecycle::CloseReason;
-use crate::router::ShardNodes;
 use crate::slab::Key;
+use crate::slot_map::ShardNodes;
 use crate::{Cluster, Event, Instant, ReadFrom, RefreshReason, RequestId};
 
 const CLUSTER_SHARDS: &[u8] = b"*2\r\n$7\r\nCLUSTER\r\n$6\r\nSHARDS\r\n";
@@ -26,7 +26,7 @@ const CLUSTER_SLOTS: &[u8] = b"*2\r\n$7\r\nCLUSTER\r\n$5\r\nSLOTS\r\n";
 pub(crate) struct Round {
     id: u64,
     reason: RefreshReason,
-    /// The router's correction counter when the round started.
+    /// The slot map's correction counter when the round started.
     started_seq: u64,
     from_seeds: bool,
     targets: Vec<usize>,
@@ -121,7 +121,7 @@ impl Cluster {
             None => Instant::MAX,
         };
         let mut known: Vec<usize> = Vec::new();
-        if !seeds && let Some(topology) = &self.router.known {
+        if !seeds && let Some(topology) = &self.slot_map.known {
             let endpoints: Vec<_> = topology
                 .nodes()
                 .filter(|n| !matches!(n.health, Health::Failed))
@@ -161,7 +161,7 @@ impl Cluster {
         self.refresh.round = Some(Round {
             id,
             reason,
-            started_seq: self.router.seq,
+            started_seq: self.slot_map.seq,
             from_seeds,
             targets: targets.clone(),
             outstanding: targets.len(),
@@ -261,11 +261,11 @@ impl Cluster {
             return;
         };
         let targets = core::mem::take(&mut round.targets);
-        let chosen = select_view(&round.answers, self.router.known.as_ref())
+        let chosen = select_view(&round.answers, self.slot_map.known.as_ref())
             .map(|s| s.chosen)
             .filter(|&i| i < round.answers.len())
             .map(|i| round.answers.swap_remove(i))
-            .filter(|t| t.covered_slot_count() > 0 || self.router.known.is_none());
+            .filter(|t| t.covered_slot_count() > 0 || self.slot_map.known.is_none());
         match chosen {
             Some(topology) => {
                 self.refresh.failures = 0;
@@ -302,7 +302,7 @@ impl Cluster {
     /// Makes `topology` the routing table; follows its diff's connection plan; re-routes what waits.
     fn apply_topology(&mut self, topology: Topology, started_seq: u64) {
         let empty = TopologyBuilder::new().build();
-        let old = self.router.known.take();
+        let old = self.slot_map.known.take();
         let changes = diff(old.as_ref().unwrap_or(&empty), &topology);
         let prefer_replicas = self.config.read_from == ReadFrom::PreferReplica;
 
@@ -350,7 +350,7 @@ impl Cluster {
             let mine = index.and_then(|i| shard_index.get(i).copied().flatten());
             range.slots().map(move |s| (s, mine))
         });
-        self.router.replace(shards, slot_shard, started_seq);
+        self.slot_map.replace(shards, slot_shard, started_seq);
         if !changes.is_empty() || old.is_none() {
             self.epoch += 1;
             self.event(Event::TopologyChanged {
@@ -358,7 +358,7 @@ impl Cluster {
                 diff: Box::new(changes),
             });
         }
-        self.router.known = Some(topology);
+        self.slot_map.known = Some(topology);
 
         // Connections: open the wanted, drain and close the rest.
         for i in 0..self.nodes.len() {

@@ -1,14 +1,10 @@
-//! Routing a request to a node, queueing it there, writing it on the node's connection; and ending
-//! it (exactly once).
-
-use core::cmp::Reverse;
-
-use slotwise_resp::Frame;
+//! Routing a request: choosing the node for it (`route`, `dispatch`), queueing it there
+//! (`enqueue`), writing it on the node's connection (`write_on`, `flush_queue`).
 
 use crate::conn::Waiting;
-use crate::entry::{Kind, Lane, Place};
+use crate::entry::{Lane, Place};
 use crate::slab::Key;
-use crate::{Cluster, ConnId, Instant, ReadFrom, RefreshReason, RequestError};
+use crate::{Cluster, ConnId, ReadFrom, RefreshReason, RequestError};
 
 /// `ASKING`, written just before an asked request.
 const ASKING: &[u8] = b"*1\r\n$6\r\nASKING\r\n";
@@ -34,7 +30,7 @@ impl Cluster {
         match target {
             Some(node) => self.enqueue(key, node),
             None => {
-                let no_topology = self.router.known.is_none();
+                let no_topology = self.slot_map.known.is_none();
                 if let Some(e) = self.entries.get_mut(key) {
                     e.place = Place::Unrouted;
                     if e.last.is_none() {
@@ -54,13 +50,13 @@ impl Cluster {
         let (slot, read_only, to_primary) = (entry.slot, entry.read_only, entry.to_primary);
         match slot {
             Some(slot) => {
-                let primary = self.router.owner(slot)?;
+                let primary = self.slot_map.owner(slot)?;
                 if read_only && !to_primary && self.config.read_from == ReadFrom::PreferReplica {
-                    let replicas = self.router.replicas(slot);
+                    let replicas = self.slot_map.replicas(slot);
                     let n = replicas.len() as u64;
                     if n > 0 {
                         let start = self.rng.below(n) as usize;
-                        let replicas = self.router.replicas(slot);
+                        let replicas = self.slot_map.replicas(slot);
                         let healthy = (0..replicas.len())
                             .filter_map(|i| replicas.get((start + i) % replicas.len()))
                             .copied()
@@ -74,12 +70,12 @@ impl Cluster {
             }
             None => {
                 // Keyless: any primary, preferring one with a healthy connection.
-                let count = self.router.shards.len() as u64;
+                let count = self.slot_map.shards.len() as u64;
                 if count == 0 {
                     return None;
                 }
                 let start = self.rng.below(count) as usize;
-                let primaries: alloc::vec::Vec<usize> = self.router.primaries().collect();
+                let primaries: alloc::vec::Vec<usize> = self.slot_map.primaries().collect();
                 let pick = |ok: &dyn Fn(usize) -> bool| {
                     (0..primaries.len())
                         .filter_map(|i| primaries.get((start + i) % primaries.len()))
@@ -178,82 +174,5 @@ impl Cluster {
                 self.write_on(node, id, key);
             }
         }
-    }
-
-    /// Takes the request out of whatever queue it is in (queues keep a stale key; counts are fixed
-    /// here).
-    fn unqueue(&mut self, key: Key) {
-        if let Some(Place::Queued(node)) = self.entries.get(key).map(|e| e.place)
-            && let Some(n) = self.node_mut(node)
-        {
-            n.queued = n.queued.saturating_sub(1);
-        }
-    }
-
-    /// Ends the request with an error (not for requests in flight: see `abandon`).
-    pub(crate) fn fail(&mut self, key: Key, error: RequestError) {
-        self.finish(key, Err(error));
-    }
-
-    /// Ends the request: its one outcome.
-    pub(crate) fn finish(&mut self, key: Key, result: Result<Frame, RequestError>) {
-        self.unqueue(key);
-        let Some(entry) = self.entries.remove(key) else {
-            return;
-        };
-        self.cancellable.remove(&entry.id);
-        if let (Lane::Session(s), Err(_)) = (entry.lane, &result)
-            && matches!(
-                entry.place,
-                Place::Waiting | Place::Unrouted | Place::Backoff
-            )
-        {
-            // It never reached the server: what follows it in the session would run in a state
-            // the caller did not ask for (no MULTI, no WATCH).
-            self.session_poison(s);
-        }
-        match entry.kind {
-            Kind::User => self.reply(entry.id, result),
-            Kind::Refresh { round, slots } => {
-                self.on_refresh_result(round, slots, entry.pinned, result.ok());
-            }
-        }
-    }
-
-    /// Ends a request whose reply is still expected on a connection: the outcome goes out now and
-    /// the entry stays (as `Abandoned`) until the reply or the connection's end.
-    pub(crate) fn abandon(&mut self, key: Key, error: RequestError) {
-        let Some(entry) = self.entries.get_mut(key) else {
-            return;
-        };
-        entry.place = Place::Abandoned;
-        let (id, kind, pinned) = (entry.id, entry.kind, entry.pinned);
-        self.cancellable.remove(&id);
-        match kind {
-            Kind::User => self.reply(id, Err(error)),
-            Kind::Refresh { round, slots } => self.on_refresh_result(round, slots, pinned, None),
-        }
-    }
-
-    pub(crate) fn add_deadline(&mut self, deadline: Instant, key: Key) {
-        match self.deadlines.back() {
-            Some(&(last, _)) if deadline < last => {
-                self.deadlines_heap.push(Reverse((deadline, key)))
-            }
-            _ => self.deadlines.push_back((deadline, key)),
-        }
-    }
-
-    /// Routes the request again after a backoff (its attempt count sets the delay).
-    pub(crate) fn retry_later(&mut self, key: Key) {
-        let Some(entry) = self.entries.get_mut(key) else {
-            return;
-        };
-        entry.attempts += 1;
-        entry.place = Place::Backoff;
-        self.stats.retries += 1;
-        let attempt = entry.attempts.saturating_sub(1);
-        let at = self.now + self.config.backoff.delay(attempt, &mut self.rng);
-        self.retries.push(Reverse((at, key)));
     }
 }

@@ -506,7 +506,7 @@ impl Cluster {
         }
         let target = self.node_for(&to);
         if kind == RedirectKind::Moved && target != node {
-            self.router.correct(slot, target);
+            self.slot_map.correct(slot, target);
             self.trigger_refresh(RefreshReason::Moved);
         }
         let alone = self

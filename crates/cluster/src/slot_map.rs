@@ -1,4 +1,4 @@
-//! The slot table: which node serves each slot, the shards' replicas, and the `MOVED` corrections
+//! The slot map: which node serves each slot, the shards' replicas, and the `MOVED` corrections
 //! made since the last refresh (with when they were made, so that a refresh that started before a
 //! correction cannot undo it).
 
@@ -18,7 +18,7 @@ pub(crate) struct ShardNodes {
 }
 
 #[derive(Debug)]
-pub(crate) struct Router {
+pub(crate) struct SlotMap {
     /// Slot → node index of the node serving it (the topology's primary, or a `MOVED` correction).
     owner: Vec<u32>,
     /// Slot → shard index (into `shards`), from the topology.
@@ -33,9 +33,9 @@ pub(crate) struct Router {
     pub(crate) known: Option<Topology>,
 }
 
-impl Router {
-    pub(crate) fn new() -> Router {
-        Router {
+impl SlotMap {
+    pub(crate) fn new() -> SlotMap {
+        SlotMap {
             owner: vec![NONE; usize::from(SLOT_COUNT)],
             shard_of: vec![NONE; usize::from(SLOT_COUNT)],
             shards: Vec::new(),
