@@ -37,7 +37,8 @@ impl Server {
             None => free_port()?,
         };
         let dir = scratch_dir(&format!("server-{port}"))?;
-        let mut cmd = Command::new(binary);
+        // Through a shell that closes inherited descriptors first (see `process::redis_command`).
+        let mut cmd = crate::process::redis_command(&binary);
         cmd.arg("--port")
             .arg(port.to_string())
             .args([
