@@ -16,7 +16,8 @@
 //!
 //! No `impl Cluster`, only what those use: `slot_map.rs` (`SlotMap`: slot → node, the shards,
 //! `MOVED` corrections), `handshake.rs` (the `HELLO`/`AUTH` steps), `stateful.rs`
-//! (connection-state commands refused), `request.rs`, `entry.rs`, `conn.rs`, `node.rs`,
+//! (connection-state commands refused), `idempotent.rs` (which writes may run twice),
+//! `request.rs`, `entry.rs`, `conn.rs`, `node.rs`,
 //! `slab.rs`, `rng.rs`.
 
 use alloc::collections::{BTreeMap, BinaryHeap, VecDeque};
@@ -28,6 +29,7 @@ use slotwise_slot::{CommandTable, RequestPolicy, Route};
 use slotwise_topology::Endpoint;
 
 use crate::entry::{Entry, Kind, Lane, Place};
+use crate::idempotent;
 use crate::node::Node;
 use crate::refresh::Refresh;
 use crate::request::{ArgList, block_time};
@@ -204,13 +206,18 @@ impl Cluster {
             Lane::Shared
         };
         let deadline = self.deadline_of(now, &request, args);
+        // Read-only, or a write that may run twice (the caller's word, else the core's facts).
+        let retry_written = read_only
+            || request
+                .idempotent
+                .unwrap_or_else(|| idempotent::is_idempotent(args));
         let key = self.entries.insert(Entry {
             id,
             kind: Kind::User,
             wire: request.wire,
             slot,
             read_only,
-            retry_written: read_only || request.idempotent,
+            retry_written,
             redirects: 0,
             attempts: 0,
             ask: None,

@@ -51,7 +51,8 @@ pub(crate) struct Entry {
     pub(crate) wire: Bytes,
     pub(crate) slot: Option<u16>,
     pub(crate) read_only: bool,
-    /// Read-only or marked idempotent: may be retried after it was written.
+    /// Read-only or idempotent (the core's facts, or the caller's override): may be retried after
+    /// it was written.
     pub(crate) retry_written: bool,
     pub(crate) redirects: u8,
     pub(crate) attempts: u32,

@@ -48,7 +48,9 @@ pub enum RequestError {
     /// The command line is invalid (wrong arity, keys not findable …), as the server would say.
     InvalidCommand(KeysError),
     /// The request was written to a connection that closed before the reply: it may have run. Only
-    /// writes not marked idempotent end this way; everything else is retried.
+    /// writes that are not idempotent (by the core's facts, or marked
+    /// [`Request::not_idempotent`](crate::Request::not_idempotent)) end this way; everything else
+    /// is retried.
     ConnectionLost {
         /// Always true here: the request was written.
         maybe_applied: bool,
@@ -119,7 +121,7 @@ pub enum RequestError {
 
 impl RequestError {
     /// True if the request may have run although no reply came: written to a connection that was
-    /// lost (a write not marked idempotent), or written and then past its deadline. Check before
+    /// lost (a write that is not idempotent), or written and then past its deadline. Check before
     /// repeating it.
     #[must_use]
     pub fn maybe_applied(&self) -> bool {

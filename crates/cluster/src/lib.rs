@@ -10,7 +10,8 @@
 //!   [`Cluster::handle_input`], [`Cluster::poll_output`]. Its documentation is the drain contract.
 //! - [`Config`] (with [`Credentials`], [`CredentialsProvider`], [`Protocol`], [`Tls`],
 //!   [`RefreshPolicy`], [`RefreshTriggers`], [`Backoff`], [`ReadFrom`]).
-//! - [`Request`]: a command, encoded once; `idempotent` and a deadline override.
+//! - [`Request`]: a command, encoded once; `idempotent` / `not_idempotent` and a deadline
+//!   override.
 //! - Sessions ([`Cluster::open_session`], [`Cluster::submit_in`], [`Cluster::close_session`],
 //!   [`SessionId`]): a connection held for a transaction; [`Cluster::cancel`] for blocking commands.
 //! - [`Input`] / [`Output`] with [`ConnId`], [`RequestId`]; [`Instant`] (the core's time).
@@ -76,11 +77,19 @@
 //! - **Exactly one outcome** per submitted request: a [`Output::Reply`] with Redis's reply (which may
 //!   be an error reply like `-WRONGTYPE`) or a [`RequestError`].
 //! - **No silent duplicates.** A request written to a connection that dies before its reply is
-//!   ambiguous. Read-only commands (command-table flag) and requests marked
-//!   [`Request::idempotent`] are retried; other writes end with
-//!   [`RequestError::ConnectionLost`] `{ maybe_applied: true }` (or [`RequestError::Protocol`] when
-//!   the connection was closed for a malformed reply). A request never handed to the adapter in a
-//!   [`Output::Transmit`] is always retried.
+//!   ambiguous. It is retried when it is read-only (command-table flag) or a write that leaves the
+//!   same data when run twice: `SET` (without `NX`, `XX`, `GET`, `IFEQ` …; a relative `EX`/`PX`
+//!   restarts), `SETEX`, `PSETEX`, `MSET`, `SETRANGE`, `DEL`, `UNLINK`, `EXPIRE`, `PEXPIRE`,
+//!   `EXPIREAT`, `PEXPIREAT` (without `NX`/`XX`/`GT`/`LT`), `PERSIST`, `HSET`, `HMSET`, `HDEL`,
+//!   `SADD`, `SREM`, `ZADD` (without `INCR`), `ZREM`, `ZREMRANGEBYSCORE`, `ZREMRANGEBYLEX`, `LSET`,
+//!   `LREM key 0 …`, `LTRIM` keeping a prefix or suffix, `GEOADD`, `PFADD`, `XDEL`, `XACK` (a
+//!   retried `DEL` may report 0 keys removed). [`Request::idempotent`] and
+//!   [`Request::not_idempotent`] override that for a write. Other writes — `INCR*`, `DECR*`,
+//!   `APPEND`, `LPUSH`/`RPUSH`, pops, `SET … NX`, `SETNX`, `GETDEL`, `GETEX`, `RENAME`, `XADD`,
+//!   `EVAL`/`EVALSHA`/`FCALL`, anything unknown — end with [`RequestError::ConnectionLost`]
+//!   `{ maybe_applied: true }` (or [`RequestError::Protocol`] when the connection was closed for a
+//!   malformed reply). A request never handed to the adapter in a [`Output::Transmit`] is always
+//!   retried. Sessions retry nothing.
 //! - **Deadlines.** A request past its deadline ends with [`RequestError::Timeout`] (or
 //!   [`RequestError::ClusterDown`] if the cluster said so, or no node served its slot). If it was in
 //!   flight, its late reply is dropped and `Timeout { written: true }` says it may have run
@@ -120,6 +129,7 @@ mod entry;
 mod error;
 mod event;
 mod handshake;
+mod idempotent;
 mod io;
 mod lifecycle;
 mod node;

@@ -8,21 +8,32 @@ use slotwise_resp::Arg;
 use slotwise_resp::encode::{command_len, write_command};
 
 /// A command to run on the cluster: its arguments (encoded once, at construction, into the bytes
-/// that go on the wire), whether it may be run twice, and an optional deadline override.
+/// that go on the wire), an optional override of whether it may be run twice, and an optional
+/// deadline override.
+///
+/// If its connection is lost after it was written, a request is retried when it is read-only (the
+/// command table's flag) or a write the core knows to be idempotent — `SET` (without `NX`, `XX`,
+/// `GET`), `DEL`, `EXPIRE`, `HSET`, `SADD`, `ZADD` (without `INCR`) … — unless
+/// [`Request::idempotent`] or [`Request::not_idempotent`] says otherwise. Other writes (`INCR`,
+/// `APPEND`, `LPUSH`, `SET … NX`, `EVAL` …) end with
+/// [`RequestError::ConnectionLost`](crate::RequestError::ConnectionLost)
+/// `{ maybe_applied: true }`. The crate documentation ("Failure semantics") has the full rule.
 ///
 /// ```
 /// use core::time::Duration;
 /// use slotwise_cluster::Request;
 /// let get = Request::new(["GET", "user:1"]);
-/// let incr = Request::new(["INCRBY", "counter", "5"]); // a write: not retried once written
-/// let set = Request::new(["SET", "k", "v"]).idempotent().timeout(Duration::from_secs(2));
+/// let incr = Request::new(["INCRBY", "counter", "5"]); // not idempotent: not retried once written
+/// let set = Request::new(["SET", "k", "v"]).timeout(Duration::from_secs(2)); // retried
+/// let once = Request::new(["SET", "k", "v"]).not_idempotent(); // at most once
 /// assert_eq!(get.encoded(), &b"*2\r\n$3\r\nGET\r\n$6\r\nuser:1\r\n"[..]);
-/// # let _ = (incr, set);
+/// # let _ = (incr, set, once);
 /// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Request {
     pub(crate) wire: Bytes,
-    pub(crate) idempotent: bool,
+    /// The caller's word on running it twice: `None` leaves it to the core's facts.
+    pub(crate) idempotent: Option<bool>,
     pub(crate) timeout: Option<Duration>,
 }
 
@@ -39,7 +50,7 @@ impl Request {
         write_command(&mut buf, args);
         Request {
             wire: buf.freeze(),
-            idempotent: false,
+            idempotent: None,
             timeout: None,
         }
     }
@@ -54,18 +65,30 @@ impl Request {
         }
         (it.rest_len() == 0 && n == it.count && n > 0).then_some(Request {
             wire,
-            idempotent: false,
+            idempotent: None,
             timeout: None,
         })
     }
 
-    /// Marks the command safe to run twice (e.g. `SET k v`, but not `INCR`): if the connection dies
-    /// after it was written, it is retried instead of failing with
-    /// [`RequestError::ConnectionLost`](crate::RequestError::ConnectionLost). Read-only commands are
-    /// always retried.
+    /// Marks the command safe to run twice, whatever the core knows of it (e.g. an `EVALSHA` of a
+    /// script that only overwrites, or a module's command): if the connection dies after it was
+    /// written, it is retried instead of failing with
+    /// [`RequestError::ConnectionLost`](crate::RequestError::ConnectionLost). Not needed for
+    /// read-only commands or writes the core knows to be idempotent (`SET k v`, `DEL`, `HSET` …).
     #[must_use]
     pub fn idempotent(mut self) -> Request {
-        self.idempotent = true;
+        self.idempotent = Some(true);
+        self
+    }
+
+    /// Marks the command unsafe to run twice although the core would retry it (e.g. a `SET` whose
+    /// caller must not overwrite a value another client wrote meanwhile): if the connection dies
+    /// after it was written, it ends with
+    /// [`RequestError::ConnectionLost`](crate::RequestError::ConnectionLost)
+    /// `{ maybe_applied: true }`. Read-only commands are retried regardless: they change nothing.
+    #[must_use]
+    pub fn not_idempotent(mut self) -> Request {
+        self.idempotent = Some(false);
         self
     }
 

@@ -109,14 +109,15 @@ fn a_pubsub_push_on_a_shared_connection_closes_it() {
 #[test]
 fn queued_outside_a_transaction_closes_the_connection() {
     let (mut s, _a, b) = ready(Script::config(A));
-    let set = s.get(&["SET", "foo", "1"]);
+    // A write that may not run twice (a SET would be retried: the core knows it is idempotent).
+    let incr = s.get(&["INCR", "foo"]);
     let get = s.get(&["GET", "foo"]);
-    s.expect_sent(b, &[&["SET", "foo", "1"], &["GET", "foo"]]);
+    s.expect_sent(b, &[&["INCR", "foo"], &["GET", "foo"]]);
     s.recv(b, "+QUEUED\r\n");
     s.expect_closed(b);
     // Never delivered as a reply: the write may have been queued in a MULTI we did not send.
     assert!(matches!(
-        s.reply_of(set),
+        s.reply_of(incr),
         Err(RequestError::ConnectionLost {
             maybe_applied: true,
             ..

@@ -368,6 +368,50 @@ fn failover_mid_pipeline_retries_what_is_safe() {
 }
 
 #[test]
+fn a_lost_connection_retries_idempotent_writes_unmarked() {
+    let (mut s, _a, b) = ready(Script::config(A));
+    // Nothing marked: the core knows SET k v may run twice and INCR may not.
+    let set = s.get(&["SET", "foo", "v", "EX", "10"]);
+    let incr = s.get(&["INCR", "foo"]);
+    let once = s.submit(Request::new(["SET", "foo", "w"]).not_idempotent());
+    let del = s.get(&["DEL", "foo"]);
+    s.expect_sent(
+        b,
+        &[
+            &["SET", "foo", "v", "EX", "10"],
+            &["INCR", "foo"],
+            &["SET", "foo", "w"],
+            &["DEL", "foo"],
+        ],
+    );
+    s.close(b);
+    assert_eq!(
+        s.reply_of(incr),
+        Err(RequestError::ConnectionLost {
+            maybe_applied: true,
+            node: ep(B)
+        })
+    );
+    assert_eq!(
+        s.reply_of(once),
+        Err(RequestError::ConnectionLost {
+            maybe_applied: true,
+            node: ep(B)
+        }),
+        "the caller said not to run it twice"
+    );
+    s.no_reply(set);
+    s.no_reply(del);
+    let b2 = s.open_after_backoff(B);
+    s.expect_sent_besides_refresh(b2, &[&["SET", "foo", "v", "EX", "10"], &["DEL", "foo"]]);
+    s.recv(b2, "+OK\r\n:1\r\n");
+    assert_eq!(s.reply_of(set), Ok(ok("OK")));
+    assert_eq!(s.reply_of(del), Ok(Frame::Integer(1)));
+    let stats = s.cluster.stats();
+    assert_eq!((stats.failed, stats.maybe_applied), (2, 2));
+}
+
+#[test]
 fn queue_bound() {
     let mut config = Script::config(A);
     config.queue_bound = 2;
