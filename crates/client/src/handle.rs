@@ -63,7 +63,8 @@ impl std::fmt::Debug for Handle {
 
 /// The outcome of a submitted request, as a future. Dropping it before its outcome cancels a
 /// blocking command (`BLPOP`, `XREAD … BLOCK` …: its dedicated connection closes, so the server
-/// stops blocking for it); any other request runs to its outcome, which is discarded.
+/// stops blocking for it). Any other request is skipped if the driver had not taken it in yet
+/// (so it never ran), and otherwise runs to its outcome, which is discarded.
 #[derive(Debug)]
 #[must_use = "a pending request does nothing useful unless awaited"]
 pub struct Pending {

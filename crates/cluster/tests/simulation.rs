@@ -9,13 +9,12 @@ use std::cmp::Reverse;
 use std::collections::{BTreeMap, BTreeSet, BinaryHeap, HashMap, HashSet};
 use std::time::Duration;
 
-use bytes::BytesMut;
 use slotwise_cluster::{
     Cluster, Config, ConnId, Endpoint, Frame, Input, Instant, Output, Request, RequestError,
     RequestId,
 };
-use slotwise_resp::Decoder;
 use slotwise_slot::key_slot;
+use slotwise_test_cluster::model::{Migration, Model, ModelConn};
 
 const SHARDS: usize = 3;
 const KEYS: usize = 12;
@@ -65,27 +64,12 @@ enum Fault {
     MigrateEnd,
 }
 
-struct SNode {
-    port: u16,
-    up: bool,
-    refuse_until: u64,
-}
-
 struct SConn {
-    node: usize,
-    inbuf: BytesMut,
-    decoder: Decoder,
-    asking: bool,
+    /// The model's side of the connection (its node, `ASKING`, the bytes not yet parsed).
+    model: ModelConn,
     stalled: bool,
     last_delivery: u64,
     last_arrival: u64,
-}
-
-struct Migration {
-    slot: u16,
-    from: usize,
-    to: usize,
-    moved: HashSet<String>,
 }
 
 struct Sim {
@@ -95,17 +79,14 @@ struct Sim {
     events: BinaryHeap<Reverse<(u64, u64, usize)>>,
     payloads: HashMap<usize, Ev>,
     core: Cluster,
-    nodes: Vec<SNode>,
-    /// shard → (primary, replica)
-    shards: Vec<(usize, Option<usize>)>,
-    owner: Vec<usize>,
-    data: HashMap<String, Vec<u8>>,
-    migration: Option<Migration>,
+    /// The cluster's side: slots, keys, migration, failover (shared with the glue tests).
+    model: Model,
+    /// Node → refuses connections until then.
+    refuse_until: Vec<u64>,
     conns: HashMap<ConnId, SConn>,
     // Invariant bookkeeping.
     submitted: HashMap<RequestId, (Op, u64)>,
     replies: HashMap<RequestId, (Result<Frame, RequestError>, u64)>,
-    executed_incr: HashMap<String, u64>,
     schedule: Vec<String>,
     max_in_core: usize,
 }
@@ -117,15 +98,7 @@ fn key(i: usize) -> String {
 impl Sim {
     fn new(seed: u64) -> Sim {
         let mut rng = Rng(seed);
-        let nodes: Vec<SNode> = (0..SHARDS * 2)
-            .map(|i| SNode {
-                port: 7000 + i as u16,
-                up: true,
-                refuse_until: 0,
-            })
-            .collect();
-        let shards: Vec<_> = (0..SHARDS).map(|s| (s, Some(s + SHARDS))).collect();
-        let owner = (0..16384usize).map(|s| s * SHARDS / 16384).collect();
+        let model = Model::new(SHARDS, true, 7000);
         let mut config = Config::new([Endpoint::new("127.0.0.1", 7000)]);
         config.rng_seed = rng.next();
         config.request_timeout = Duration::from_millis(TIMEOUT_MS);
@@ -141,15 +114,11 @@ impl Sim {
             events: BinaryHeap::new(),
             payloads: HashMap::new(),
             core,
-            nodes,
-            shards,
-            owner,
-            data: HashMap::new(),
-            migration: None,
+            refuse_until: vec![0; model.ports.len()],
+            model,
             conns: HashMap::new(),
             submitted: HashMap::new(),
             replies: HashMap::new(),
-            executed_incr: HashMap::new(),
             schedule: Vec::new(),
             max_in_core: 0,
         };
@@ -186,7 +155,7 @@ impl Sim {
                 0 => Fault::Drop,
                 1 => Fault::Stall,
                 2 => Fault::Refuse {
-                    node: self.rng.below(self.nodes.len() as u64) as usize,
+                    node: self.rng.below(self.model.ports.len() as u64) as usize,
                     ms: 100 + self.rng.below(1500),
                 },
                 3 => Fault::Crash {
@@ -268,22 +237,18 @@ impl Sim {
             match self.core.poll_output() {
                 Output::Connect { conn, endpoint, .. } => {
                     let Some(node) = self
-                        .nodes
-                        .iter()
-                        .position(|n| n.port == endpoint.port && endpoint.host == "127.0.0.1")
+                        .model
+                        .node_of_port(endpoint.port)
+                        .filter(|_| endpoint.host == "127.0.0.1")
                     else {
                         panic!("connect to {endpoint}: not a node of the cluster");
                     };
-                    let n = &self.nodes[node];
-                    let ok = n.up && n.refuse_until <= self.now;
+                    let ok = self.model.up[node] && self.refuse_until[node] <= self.now;
                     if ok {
                         self.conns.insert(
                             conn,
                             SConn {
-                                node,
-                                inbuf: BytesMut::new(),
-                                decoder: Decoder::new(),
-                                asking: false,
+                                model: ModelConn::new(node),
                                 stalled: false,
                                 last_delivery: 0,
                                 last_arrival: 0,
@@ -344,17 +309,17 @@ impl Sim {
                     self.conns.get_mut(&c).unwrap().stalled = true;
                 }
             }
-            Fault::Refuse { node, ms } => self.nodes[node].refuse_until = self.now + ms * 1000,
+            Fault::Refuse { node, ms } => self.refuse_until[node] = self.now + ms * 1000,
             Fault::Crash { shard, promote_ms } => {
-                let (primary, replica) = self.shards[shard];
-                if replica.is_none() || !self.nodes[primary].up {
+                let (primary, replica) = self.model.shards[shard];
+                if replica.is_none() || !self.model.up[primary] {
                     return;
                 }
-                self.nodes[primary].up = false;
+                self.model.up[primary] = false;
                 let victims: Vec<ConnId> = self
                     .conns
                     .iter()
-                    .filter(|(_, c)| c.node == primary)
+                    .filter(|(_, c)| c.model.node == primary)
                     .map(|(id, _)| *id)
                     .collect();
                 for c in victims {
@@ -364,18 +329,18 @@ impl Sim {
                 self.at(t, Ev::Fault(Fault::Promote { shard }));
             }
             Fault::Promote { shard } => {
-                let (primary, replica) = self.shards[shard];
+                let (primary, replica) = self.model.shards[shard];
                 let Some(replica) = replica else { return };
-                self.shards[shard] = (replica, Some(primary));
+                self.model.shards[shard] = (replica, Some(primary));
                 // The old primary comes back later, as a replica.
-                self.nodes[primary].up = true;
+                self.model.up[primary] = true;
             }
             Fault::Migrate { slot, to } => {
-                let from = self.owner[usize::from(slot)];
-                if from == to || self.migration.is_some() {
+                let from = self.model.owner[usize::from(slot)];
+                if from == to || self.model.migration.is_some() {
                     return;
                 }
-                self.migration = Some(Migration {
+                self.model.migration = Some(Migration {
                     slot,
                     from,
                     to,
@@ -385,11 +350,12 @@ impl Sim {
                 self.at(t, Ev::Fault(Fault::MigrateStep));
             }
             Fault::MigrateStep => {
-                let Some(m) = self.migration.as_mut() else {
+                let model = &mut self.model;
+                let Some(m) = model.migration.as_mut() else {
                     return;
                 };
                 let slot = m.slot;
-                let next = self
+                let next = model
                     .data
                     .keys()
                     .filter(|k| key_slot(k.as_bytes()).get() == slot && !m.moved.contains(*k))
@@ -408,8 +374,8 @@ impl Sim {
                 }
             }
             Fault::MigrateEnd => {
-                if let Some(m) = self.migration.take() {
-                    self.owner[usize::from(m.slot)] = m.to;
+                if let Some(m) = self.model.migration.take() {
+                    self.model.owner[usize::from(m.slot)] = m.to;
                 }
             }
         }
@@ -419,34 +385,12 @@ impl Sim {
         let Some(c) = self.conns.get_mut(&conn) else {
             return;
         };
-        if !self.nodes[c.node].up {
+        if !self.model.up[c.model.node] {
             return;
         }
-        c.inbuf.extend_from_slice(bytes);
-        let mut replies = Vec::new();
-        loop {
-            let c = self.conns.get_mut(&conn).unwrap();
-            let frame = match c.decoder.decode(&mut c.inbuf) {
-                Ok(Some(f)) => f,
-                Ok(None) => break,
-                Err(e) => panic!("client sent bad RESP: {e}"),
-            };
-            let args: Vec<Vec<u8>> = frame
-                .as_items()
-                .unwrap()
-                .iter()
-                .map(|a| a.as_bytes().unwrap().to_vec())
-                .collect();
-            let reply = self.execute(conn, &args);
-            replies.push(reply);
-        }
-        let c = self.conns.get_mut(&conn).unwrap();
-        if c.stalled || replies.is_empty() {
+        let out = self.model.serve(&mut c.model, bytes);
+        if c.stalled || out.is_empty() {
             return;
-        }
-        let mut out = Vec::new();
-        for r in replies {
-            out.extend_from_slice(&r);
         }
         // Deliver in random chunks, in order.
         let mut start = 0;
@@ -457,133 +401,6 @@ impl Sim {
             c.last_delivery = t;
             self.at(t, Ev::ToClient(conn, out[start..start + len].to_vec()));
             start += len;
-        }
-    }
-
-    fn shards_reply(&self) -> Vec<u8> {
-        let bulk = |s: &str| Frame::BulkString(s.to_owned().into_bytes().into());
-        let node = |i: usize, role: &str| {
-            Frame::Array(vec![
-                bulk("id"),
-                bulk(&format!("{:0>40}", i)),
-                bulk("port"),
-                Frame::Integer(self.nodes[i].port.into()),
-                bulk("ip"),
-                bulk("127.0.0.1"),
-                bulk("role"),
-                bulk(role),
-                bulk("health"),
-                bulk(if self.nodes[i].up { "online" } else { "failed" }),
-            ])
-        };
-        let shards = self.shards.iter().enumerate().map(|(s, &(p, r))| {
-            let mut slots = Vec::new();
-            let mut slot = 0usize;
-            while slot < 16384 {
-                if self.owner[slot] == s {
-                    let start = slot;
-                    while slot + 1 < 16384 && self.owner[slot + 1] == s {
-                        slot += 1;
-                    }
-                    slots.push(Frame::Integer(start as i64));
-                    slots.push(Frame::Integer(slot as i64));
-                }
-                slot += 1;
-            }
-            let mut nodes = vec![node(p, "master")];
-            nodes.extend(r.map(|r| node(r, "replica")));
-            Frame::Array(vec![
-                bulk("slots"),
-                Frame::Array(slots),
-                bulk("nodes"),
-                Frame::Array(nodes),
-            ])
-        });
-        let mut out = BytesMut::new();
-        Frame::Array(shards.collect()).encode(&mut out);
-        out.to_vec()
-    }
-
-    fn execute(&mut self, conn: ConnId, args: &[Vec<u8>]) -> Vec<u8> {
-        let c = self.conns.get_mut(&conn).unwrap();
-        let node = c.node;
-        let asking = std::mem::take(&mut c.asking);
-        let name = String::from_utf8_lossy(&args[0]).to_ascii_uppercase();
-        match name.as_str() {
-            "HELLO" => return b"%1\r\n$6\r\nserver\r\n$5\r\nredis\r\n".to_vec(),
-            "READONLY" => return b"+OK\r\n".to_vec(),
-            "ASKING" => {
-                self.conns.get_mut(&conn).unwrap().asking = true;
-                return b"+OK\r\n".to_vec();
-            }
-            "CLUSTER" => return self.shards_reply(),
-            _ => {}
-        }
-        let k = String::from_utf8_lossy(&args[1]).into_owned();
-        let slot = key_slot(k.as_bytes()).get();
-        let my_shard = self.shards.iter().position(|&(p, _)| p == node);
-        let owner = self.owner[usize::from(slot)];
-        let moved = || {
-            format!(
-                "-MOVED {slot} 127.0.0.1:{}\r\n",
-                self.nodes[self.shards[owner].0].port
-            )
-            .into_bytes()
-        };
-        let Some(me) = my_shard else { return moved() };
-        let serve = if me == owner {
-            match &self.migration {
-                Some(m)
-                    if m.slot == slot
-                        && m.from == me
-                        && (m.moved.contains(&k) || !self.data.contains_key(&k)) =>
-                {
-                    return format!(
-                        "-ASK {slot} 127.0.0.1:{}\r\n",
-                        self.nodes[self.shards[m.to].0].port
-                    )
-                    .into_bytes();
-                }
-                _ => true,
-            }
-        } else {
-            matches!(&self.migration, Some(m) if m.slot == slot && m.to == me && asking)
-        };
-        if !serve {
-            return moved();
-        }
-        if let Some(m) = self.migration.as_mut()
-            && m.slot == slot
-            && m.to == me
-        {
-            m.moved.insert(k.clone());
-        }
-        match name.as_str() {
-            "GET" => match self.data.get(&k) {
-                Some(v) => {
-                    format!("${}\r\n{}\r\n", v.len(), String::from_utf8_lossy(v)).into_bytes()
-                }
-                None => b"$-1\r\n".to_vec(),
-            },
-            "SET" => {
-                self.data.insert(k, args[2].clone());
-                b"+OK\r\n".to_vec()
-            }
-            "INCR" => {
-                let v = self
-                    .data
-                    .get(&k)
-                    .map_or(Some(0), |v| String::from_utf8_lossy(v).parse::<i64>().ok());
-                match v {
-                    Some(v) => {
-                        *self.executed_incr.entry(k.clone()).or_default() += 1;
-                        self.data.insert(k, (v + 1).to_string().into_bytes());
-                        format!(":{}\r\n", v + 1).into_bytes()
-                    }
-                    None => b"-ERR value is not an integer or out of range\r\n".to_vec(),
-                }
-            }
-            _ => b"-ERR unknown command\r\n".to_vec(),
         }
     }
 
@@ -651,15 +468,15 @@ impl Sim {
             }
         }
         let counted: BTreeSet<&String> = acked.keys().chain(ambiguous.keys()).collect();
-        let executed: BTreeSet<&String> = self.executed_incr.keys().collect();
+        let executed: BTreeSet<&String> = self.model.executed_incr.keys().collect();
         if let Some(k) = executed.difference(&counted).next() {
             return Err(format!(
                 "INCR {k}: executed {} times, none acknowledged or ambiguous",
-                self.executed_incr[*k]
+                self.model.executed_incr[*k]
             ));
         }
         for (k, &n) in &acked {
-            let e = self.executed_incr.get(k).copied().unwrap_or(0);
+            let e = self.model.executed_incr.get(k).copied().unwrap_or(0);
             let m = ambiguous.get(k).copied().unwrap_or(0);
             if e < n || e > n + m {
                 return Err(format!(

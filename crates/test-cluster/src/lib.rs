@@ -13,6 +13,8 @@
 //! - [`Conn`]: a minimal blocking RESP connection (plain or TLS, optionally authenticated) for
 //!   driving a server in tests and tools.
 //! - [`TlsFiles`]: certificates generated for a TLS cluster (CA, server, client).
+//! - [`model`]: a model of a cluster's observable protocol, with no processes, for deterministic
+//!   tests (the core's simulation, the adapter glue's in-memory runtime).
 //! - [`redis_server_binary`]: finds `redis-server`, installing it with `apt-get` on Debian as root.
 //!
 //! ## How cluster nodes are set up
@@ -52,6 +54,7 @@
 
 mod cluster;
 mod conn;
+pub mod model;
 mod process;
 mod reap;
 mod server;

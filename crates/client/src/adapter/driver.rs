@@ -426,10 +426,8 @@ impl Driver {
                     endpoint,
                     tls_server_name,
                 } => self.connect(conn, endpoint, tls_server_name, io),
-                Output::Transmit { conn, bytes } => {
-                    if self.conns.contains_key(&conn) {
-                        io.push(Io::Transmit { conn, bytes });
-                    }
+                Output::Transmit { conn, bytes } if self.conns.contains_key(&conn) => {
+                    io.push(Io::Transmit { conn, bytes });
                 }
                 Output::Close { conn } => {
                     if let Some(c) = self.conns.remove(&conn) {
