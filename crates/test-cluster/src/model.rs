@@ -3,9 +3,11 @@
 //! tests: the core's seeded simulation and the adapter glue's in-memory runtime both serve their
 //! connections from it.
 //!
-//! It answers `HELLO`, `READONLY`, `ASKING`, `CLUSTER SHARDS`, `GET`, `SET`, `INCR`; `BLPOP`
-//! blocks (no reply, and the connection, like a blocked Redis client, serves nothing after it);
-//! anything else is `-ERR unknown command`. Its fields are public: a test moves slots, promotes
+//! It answers `HELLO`, `READONLY`, `ASKING`, `CLUSTER SHARDS`, `GET`, `SET`, `INCR`, `DEL`,
+//! `EXISTS`, and transactions (`WATCH`, `UNWATCH`, `MULTI`, `EXEC`, `DISCARD`: queued commands,
+//! `EXEC` aborted with a null when a watched key changed); `BLPOP` blocks (no reply, and the
+//! connection, like a blocked Redis client, serves nothing after it); anything else is
+//! `-ERR unknown command`. Its fields are public: a test moves slots, promotes
 //! replicas or takes nodes down by changing them.
 
 use std::collections::{HashMap, HashSet};
@@ -45,6 +47,8 @@ pub struct Model {
     pub migration: Option<Migration>,
     /// How often `INCR` ran on each key.
     pub executed_incr: HashMap<String, u64>,
+    /// Key → how many times it was written (what `WATCH` compares).
+    pub versions: HashMap<String, u64>,
 }
 
 /// One connection's state on the model's side.
@@ -56,6 +60,10 @@ pub struct ModelConn {
     pub asking: bool,
     /// A `BLPOP` blocks it: nothing after it is served.
     pub blocked: bool,
+    /// Inside `MULTI`: the queued commands.
+    pub multi: Option<Vec<Vec<Vec<u8>>>>,
+    /// `WATCH`ed keys with their versions then.
+    pub watched: Vec<(String, u64)>,
     decoder: Decoder,
     inbuf: BytesMut,
 }
@@ -67,6 +75,8 @@ impl ModelConn {
             node,
             asking: false,
             blocked: false,
+            multi: None,
+            watched: Vec::new(),
             decoder: Decoder::new(),
             inbuf: BytesMut::new(),
         }
@@ -88,7 +98,18 @@ impl Model {
             data: HashMap::new(),
             migration: None,
             executed_incr: HashMap::new(),
+            versions: HashMap::new(),
         }
+    }
+
+    /// Writes `value` at `key` as a client would (watchers see the change).
+    pub fn write(&mut self, key: &str, value: &[u8]) {
+        self.data.insert(key.to_owned(), value.to_vec());
+        *self.versions.entry(key.to_owned()).or_default() += 1;
+    }
+
+    fn version(&self, key: &str) -> u64 {
+        self.versions.get(key).copied().unwrap_or(0)
     }
 
     /// The node listening on `port`.
@@ -178,6 +199,44 @@ impl Model {
                 return Some(b"+OK\r\n".to_vec());
             }
             "CLUSTER" => return Some(self.shards_reply()),
+            "MULTI" if conn.multi.is_some() => {
+                return Some(b"-ERR MULTI calls can not be nested\r\n".to_vec());
+            }
+            "MULTI" => {
+                conn.multi = Some(Vec::new());
+                return Some(b"+OK\r\n".to_vec());
+            }
+            "DISCARD" => {
+                conn.watched.clear();
+                return Some(match conn.multi.take() {
+                    Some(_) => b"+OK\r\n".to_vec(),
+                    None => b"-ERR DISCARD without MULTI\r\n".to_vec(),
+                });
+            }
+            "UNWATCH" if conn.multi.is_none() => {
+                conn.watched.clear();
+                return Some(b"+OK\r\n".to_vec());
+            }
+            "EXEC" => {
+                let Some(queued) = conn.multi.take() else {
+                    return Some(b"-ERR EXEC without MULTI\r\n".to_vec());
+                };
+                let watched = std::mem::take(&mut conn.watched);
+                if watched.iter().any(|(k, v)| self.version(k) != *v) {
+                    return Some(b"*-1\r\n".to_vec());
+                }
+                let mut out = format!("*{}\r\n", queued.len()).into_bytes();
+                for args in queued {
+                    out.extend(self.execute(conn, &args).unwrap_or_default());
+                }
+                return Some(out);
+            }
+            _ if conn.multi.is_some() => {
+                if let Some(q) = conn.multi.as_mut() {
+                    q.push(args.to_vec());
+                }
+                return Some(b"+QUEUED\r\n".to_vec());
+            }
             _ => {}
         }
         let Some(k) = args.get(1).map(|k| String::from_utf8_lossy(k).into_owned()) else {
@@ -220,6 +279,14 @@ impl Model {
         {
             m.moved.insert(k.clone());
         }
+        if name == "WATCH" {
+            for key in &args[1..] {
+                let key = String::from_utf8_lossy(key).into_owned();
+                let v = self.version(&key);
+                conn.watched.push((key, v));
+            }
+            return Some(b"+OK\r\n".to_vec());
+        }
         Some(match name.as_str() {
             "GET" => match self.data.get(&k) {
                 Some(v) => {
@@ -240,7 +307,7 @@ impl Model {
                 match v {
                     Some(v) => {
                         *self.executed_incr.entry(k.clone()).or_default() += 1;
-                        self.data.insert(k, (v + 1).to_string().into_bytes());
+                        self.write(&k, (v + 1).to_string().as_bytes());
                         format!(":{}\r\n", v + 1).into_bytes()
                     }
                     None => b"-ERR value is not an integer or out of range\r\n".to_vec(),
@@ -284,5 +351,27 @@ mod tests {
         blocked.extend(cmd(&["GET", "foo"]));
         assert_eq!(m.serve(&mut c1, &blocked), b"");
         assert!(c1.blocked);
+    }
+
+    #[test]
+    fn transactions_queue_and_watch_aborts() {
+        let mut m = Model::new(2, false, 7000);
+        let mut c = ModelConn::new(1);
+        let mut tx = cmd(&["WATCH", "foo"]);
+        tx.extend(cmd(&["MULTI"]));
+        tx.extend(cmd(&["INCR", "foo"]));
+        tx.extend(cmd(&["EXEC"]));
+        assert_eq!(
+            m.serve(&mut c, &tx),
+            b"+OK\r\n+OK\r\n+QUEUED\r\n*1\r\n:1\r\n"
+        );
+        // A write between WATCH and EXEC aborts it.
+        let mut watch = cmd(&["WATCH", "foo"]);
+        watch.extend(cmd(&["MULTI"]));
+        watch.extend(cmd(&["INCR", "foo"]));
+        assert_eq!(m.serve(&mut c, &watch), b"+OK\r\n+OK\r\n+QUEUED\r\n");
+        m.write("foo", b"10");
+        assert_eq!(m.serve(&mut c, &cmd(&["EXEC"])), b"*-1\r\n");
+        assert_eq!(m.data["foo"], b"10");
     }
 }

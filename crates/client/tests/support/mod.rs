@@ -3,7 +3,7 @@
 //! no sockets and no servers. Tests see every connect, write and close, and can refuse, stall or
 //! hold connections.
 
-#![allow(unreachable_pub)]
+#![allow(dead_code, unreachable_pub)]
 
 use std::collections::{HashSet, VecDeque};
 use std::future::Future;
