@@ -295,10 +295,17 @@ impl Model {
                 None => b"$-1\r\n".to_vec(),
             },
             "SET" => {
-                self.data
-                    .insert(k, args.get(2).cloned().unwrap_or_default());
+                self.write(&k, &args.get(2).cloned().unwrap_or_default());
                 b"+OK\r\n".to_vec()
             }
+            "DEL" => {
+                let gone = self.data.remove(&k).is_some();
+                if gone {
+                    *self.versions.entry(k).or_default() += 1;
+                }
+                format!(":{}\r\n", u8::from(gone)).into_bytes()
+            }
+            "EXISTS" => format!(":{}\r\n", u8::from(self.data.contains_key(&k))).into_bytes(),
             "INCR" => {
                 let v = self
                     .data
