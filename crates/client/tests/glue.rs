@@ -242,3 +242,81 @@ fn dropped_ordinary_futures_never_shift_replies() {
     assert_eq!(open, 2, "still one shared connection per node");
     futures_lite::future::block_on(client.shutdown());
 }
+
+#[test]
+fn a_refused_password_fails_connect_at_once_with_the_servers_words() {
+    let memory = Memory::new(2);
+    memory.world().model.password = Some("right".into());
+    let started = Instant::now();
+    let e = memory
+        .client(config().user("app", "wrong"))
+        .expect_err("WRONGPASS");
+    assert!(e.is_auth(), "{e}");
+    assert!(e.to_string().contains("WRONGPASS"), "{e}");
+    assert!(
+        !e.to_string().contains("wrong\""),
+        "the password never shows: {e}"
+    );
+    // Not after connect_wait (5 s here): as soon as the server said no.
+    assert!(
+        started.elapsed() < Duration::from_secs(2),
+        "{:?}",
+        started.elapsed()
+    );
+    let client = memory
+        .client(config().user("app", "right"))
+        .expect("the right password");
+    futures_lite::future::block_on(client.shutdown());
+}
+
+#[test]
+fn a_slot_that_moved_is_followed_and_counted() {
+    let memory = Memory::new(2);
+    let client = memory.client(config()).expect("connects");
+    let key = keys_of(&memory, 0, 1).remove(0);
+    let slot = usize::from(slotwise_slot::key_slot(key.as_bytes()).get());
+    futures_lite::future::block_on(client.set(&key, "v")).expect("SET");
+    // The slot moves to shard 1 behind the client's back: its next request meets MOVED.
+    memory.world().model.owner[slot] = 1;
+    assert_eq!(
+        futures_lite::future::block_on(client.get(&key)).expect("GET"),
+        Some("v".into())
+    );
+    let stats = futures_lite::future::block_on(client.stats()).expect("stats");
+    assert_eq!(stats.moved, 1, "{stats:?}");
+    // The map was patched: the next request goes straight to the new owner.
+    futures_lite::future::block_on(client.get(&key)).expect("GET");
+    let stats = futures_lite::future::block_on(client.stats()).expect("stats");
+    assert_eq!(stats.moved, 1, "{stats:?}");
+    futures_lite::future::block_on(client.shutdown());
+}
+
+#[test]
+fn a_migrating_slot_is_served_through_ask() {
+    let memory = Memory::new(2);
+    let client = memory.client(config()).expect("connects");
+    let key = keys_of(&memory, 0, 1).remove(0);
+    let slot = slotwise_slot::key_slot(key.as_bytes()).get();
+    futures_lite::future::block_on(client.set(&key, "v")).expect("SET");
+    {
+        let mut w = memory.world();
+        let mut moved = std::collections::HashSet::new();
+        moved.insert(key.clone());
+        w.model.migration = Some(slotwise_test_cluster::model::Migration {
+            slot,
+            from: 0,
+            to: 1,
+            moved,
+        });
+    }
+    for _ in 0..3 {
+        assert_eq!(
+            futures_lite::future::block_on(client.get(&key)).expect("GET"),
+            Some("v".into())
+        );
+    }
+    let stats = futures_lite::future::block_on(client.stats()).expect("stats");
+    // ASK every time (the map is not changed by ASK), never MOVED.
+    assert_eq!((stats.ask, stats.moved), (3, 0), "{stats:?}");
+    futures_lite::future::block_on(client.shutdown());
+}

@@ -49,6 +49,8 @@ pub struct Model {
     pub executed_incr: HashMap<String, u64>,
     /// Key → how many times it was written (what `WATCH` compares).
     pub versions: HashMap<String, u64>,
+    /// When set, `HELLO … AUTH user password` must give this password (else `WRONGPASS`).
+    pub password: Option<String>,
 }
 
 /// One connection's state on the model's side.
@@ -99,6 +101,7 @@ impl Model {
             migration: None,
             executed_incr: HashMap::new(),
             versions: HashMap::new(),
+            password: None,
         }
     }
 
@@ -192,7 +195,19 @@ impl Model {
         let asking = std::mem::take(&mut conn.asking);
         let name = String::from_utf8_lossy(&args[0]).to_ascii_uppercase();
         match name.as_str() {
-            "HELLO" => return Some(b"%1\r\n$6\r\nserver\r\n$5\r\nredis\r\n".to_vec()),
+            "HELLO" => {
+                let given = args
+                    .iter()
+                    .position(|a| a.eq_ignore_ascii_case(b"AUTH"))
+                    .and_then(|i| args.get(i + 2));
+                return Some(match &self.password {
+                    Some(p) if given.map(Vec::as_slice) != Some(p.as_bytes()) => {
+                        b"-WRONGPASS invalid username-password pair or user is disabled.\r\n"
+                            .to_vec()
+                    }
+                    _ => b"%1\r\n$6\r\nserver\r\n$5\r\nredis\r\n".to_vec(),
+                });
+            }
             "READONLY" => return Some(b"+OK\r\n".to_vec()),
             "ASKING" => {
                 conn.asking = true;
