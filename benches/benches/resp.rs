@@ -1,5 +1,7 @@
-//! RESP decoding: slotwise-resp against redis-protocol (fred's decoder) and redis-rs's parser, on the
-//! same bytes, whole-buffer and in 4 KiB pieces (as they arrive from a socket).
+//! RESP decoding: slotwise-resp against redis-protocol (fred's decoder), redis-rs's parser,
+//! redis-async's codec and hiredis's reader, on the same bytes, whole-buffer and in 4 KiB pieces (as
+//! they arrive from a socket). redis-async and hiredis 0.14 speak RESP2 only, so they sit out the
+//! RESP3 input.
 //!
 //! `cargo bench -p slotwise-benches --bench resp`
 
@@ -8,6 +10,7 @@ use std::io::Read;
 
 use bytes::BytesMut;
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
+use slotwise_benches::peers;
 use slotwise_benches::resp_inputs::{self, Input};
 
 const CHUNK: usize = 4096;
@@ -90,12 +93,17 @@ fn bench(c: &mut Criterion) {
         for (mode, chunk) in [("whole", usize::MAX), ("chunked_4KiB", CHUNK)] {
             let mut group = c.benchmark_group(format!("resp/{}/{mode}", input.name));
             group.throughput(Throughput::Bytes(input.bytes.len() as u64));
-            let decoders: [(&str, Decode); 3] = [
-                ("slotwise", slotwise),
-                ("redis-protocol", redis_protocol),
-                ("redis-rs", redis_rs),
+            let decoders: [(&str, Decode, bool); 5] = [
+                ("slotwise", slotwise, true),
+                ("redis-protocol", redis_protocol, true),
+                ("redis-rs", redis_rs, true),
+                ("redis-async", peers::redis_async, false),
+                ("hiredis", peers::hiredis, false),
             ];
-            for (name, decode) in decoders {
+            for (name, decode, resp3) in decoders {
+                if input.resp3 && !resp3 {
+                    continue;
+                }
                 assert_eq!(
                     decode(&input, chunk),
                     input.frames,

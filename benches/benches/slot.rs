@@ -1,7 +1,10 @@
 //! Slot hashing and command classification.
 //!
-//! - `slot/<len>`: ns per key for 8–256-byte keys: slotwise's table-driven CRC16 (sliced by 8) against
-//!   the same hash-tag rule with the `crc16` crate's CRC, and against redis-rs's `Slot::for_key`.
+//! - `slot/<len>`: ns per key for 8–256-byte keys without a hash tag: slotwise's table-driven CRC16
+//!   (sliced by 16) against the same hash-tag rule with the `crc16` crate's CRC, and against redis-rs's
+//!   `Slot::for_key`.
+//! - `slot_tagged/<len>`: the same for 16–256-byte keys with a hash tag near the front
+//!   (`{user1000}.…`), where the tag search decides the cost.
 //! - `classify/<command>`: command lookup + key extraction + routing decision per command line, and
 //!   key extraction alone (`keys/<command>`).
 //!
@@ -33,6 +36,29 @@ fn slot(c: &mut Criterion) {
         });
     }
     group.finish();
+
+    let mut group = c.benchmark_group("slot_tagged");
+    for len in [16, 32, 64, 256] {
+        let k = tagged_key(len);
+        group.throughput(Throughput::Elements(1));
+        group.bench_with_input(BenchmarkId::new("slotwise", len), &k, |b, k| {
+            b.iter(|| key_slot(black_box(k)))
+        });
+        group.bench_with_input(BenchmarkId::new("crc16-crate", len), &k, |b, k| {
+            b.iter(|| crc16::State::<crc16::XMODEM>::calculate(hash_tag(black_box(k))) % 16384)
+        });
+        group.bench_with_input(BenchmarkId::new("redis-rs", len), &k, |b, k| {
+            b.iter(|| redis::cluster_routing::Slot::for_key(black_box(k)))
+        });
+    }
+    group.finish();
+}
+
+/// A `len`-byte key whose hash tag is `user1000`: `{user1000}.` and then filler.
+fn tagged_key(len: usize) -> Vec<u8> {
+    let mut k = b"{user1000}.".to_vec();
+    k.extend(key(len - k.len()));
+    k
 }
 
 const LINES: &[(&str, &[&str])] = &[

@@ -2,22 +2,30 @@
 //! counts do not depend on what else the machine is doing (criterion's times do).
 //!
 //! `resp_instructions DECODER INPUT REPS CHUNK` decodes INPUT (a name from `resp_inputs::all()`) REPS
-//! times, fed in CHUNK-byte pieces, with DECODER = `slotwise` | `redis-protocol` | `redis-rs`. Run it
+//! times, fed in CHUNK-byte pieces, with DECODER = `slotwise` | `redis-protocol` | `redis-rs` |
+//! `redis-async` | `hiredis`. Run it
 //! with REPS = 0 and REPS = 10 and divide the difference by 10 for instructions per input
-//! (see benches/README.md).
+//! (see benches/README.md). With INPUT = `array_1M` (not a criterion input) it serves to measure peak
+//! memory under `/usr/bin/time -f %M`, REPS = 1 against REPS = 0.
 use bytes::BytesMut;
 use std::hint::black_box;
 fn main() {
     let args: Vec<String> = std::env::args().collect();
     let [_, decoder, which, reps, chunk] = &args[..] else {
-        eprintln!("usage: resp_instructions slotwise|redis-protocol|redis-rs INPUT REPS CHUNK");
+        eprintln!(
+            "usage: resp_instructions slotwise|redis-protocol|redis-rs|redis-async|hiredis INPUT REPS CHUNK"
+        );
         std::process::exit(2);
     };
     let (reps, chunk): (usize, usize) = (reps.parse().unwrap(), chunk.parse().unwrap());
-    let input = slotwise_benches::resp_inputs::all()
-        .into_iter()
-        .find(|i| i.name == which)
-        .expect("no such input");
+    let input = if which == "array_1M" {
+        slotwise_benches::resp_inputs::array_1m()
+    } else {
+        slotwise_benches::resp_inputs::all()
+            .into_iter()
+            .find(|i| i.name == which)
+            .expect("no such input")
+    };
     let mut total = 0;
     for _ in 0..reps {
         let mut buf = BytesMut::with_capacity(chunk.min(input.bytes.len()));
@@ -58,6 +66,8 @@ fn main() {
                     }
                 }
             }
+            "redis-async" => total += slotwise_benches::peers::redis_async(&input, chunk),
+            "hiredis" => total += slotwise_benches::peers::hiredis(&input, chunk),
             _ => {
                 struct Pieces<'a> {
                     rest: &'a [u8],

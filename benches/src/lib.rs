@@ -1,3 +1,5 @@
-//! Inputs shared by the benches, built deterministically so every run measures the same bytes.
+//! Inputs shared by the benches, built deterministically so every run measures the same bytes, and
+//! the glue for peer decoders that need it.
 
+pub mod peers;
 pub mod resp_inputs;

@@ -162,6 +162,22 @@ pub fn resp3_mixed() -> Input {
     }
 }
 
+/// One array of 1,000,000 one-digit integers (3.8 MiB on the wire), for peak memory. Not in [`all`]:
+/// decoders that re-parse a partial frame on every piece take minutes over it in 4 KiB pieces.
+pub fn array_1m() -> Input {
+    let elements = 1_000_000;
+    let mut bytes = format!("*{elements}\r\n").into_bytes();
+    for i in 0..elements {
+        bytes.extend_from_slice(&[b':', b'0' + (i % 10) as u8, b'\r', b'\n']);
+    }
+    Input {
+        name: "array_1M",
+        bytes,
+        frames: 1,
+        resp3: false,
+    }
+}
+
 /// Every input, in bench order.
 pub fn all() -> Vec<Input> {
     vec![
