@@ -11,10 +11,10 @@ use crate::{Error, TlsOptions};
 /// The port a seed without one gets (`localhost` means `localhost:6379`).
 pub const DEFAULT_PORT: u16 = 6379;
 
-/// Everything a client needs to start: the seeds, credentials, TLS, and the core's
-/// [`Config`](slotwise_cluster::Config) (timeouts, refresh, backoff, read-from …) passed through.
+/// Everything a client needs to start: the seeds, credentials, TLS, and the core's `Config`
+/// (timeouts, refresh, backoff, read-from …) passed through.
 ///
-/// One seed is enough: a configuration endpoint such as a managed service's DNS name, or any node
+/// The core's part is [`ClientConfig::core`], a [`Config`](crate::Config). One seed is enough: a configuration endpoint such as a managed service's DNS name, or any node
 /// of the cluster. The rest is discovered.
 ///
 /// ```

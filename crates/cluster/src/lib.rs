@@ -6,6 +6,8 @@
 //! a simulator or a fuzzer.
 //!
 //! ## Contents
+//! - [`writing_an_adapter`]: the guide for driving the core yourself (the drain order, calls inside
+//!   the drain, partial writes, the TLS name, time, back-pressure), with a runnable std example.
 //! - [`Cluster`]: the state machine — [`Cluster::new`], [`Cluster::submit`],
 //!   [`Cluster::handle_input`], [`Cluster::poll_output`]. Its documentation is the drain contract.
 //! - [`Config`] (with [`Credentials`], [`CredentialsProvider`], [`Protocol`], [`Tls`],
@@ -147,6 +149,9 @@ mod stateful;
 mod stats;
 mod time;
 mod timers;
+
+#[doc = include_str!("../../../docs/WRITING_AN_ADAPTER.md")]
+pub mod writing_an_adapter {}
 
 pub use cluster::Cluster;
 pub use config::{
