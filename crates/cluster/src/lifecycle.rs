@@ -219,6 +219,12 @@ impl Cluster {
             };
             c.flushed = c.flushed.saturating_sub(1);
             match waiting {
+                Waiting::Reset if stateful::is_queued(&frame) => {
+                    // A reset that was queued: the connection is still inside a MULTI, so it
+                    // must not go back to the pool.
+                    self.close_conn(node, conn, CloseReason::Protocol(None), true);
+                    return;
+                }
                 Waiting::Asking | Waiting::Reset => {}
                 Waiting::Handshake(step) => self.on_handshake_reply(node, conn, step, &frame),
                 Waiting::Request(key) => {

@@ -455,3 +455,25 @@ fn a_huge_transaction_is_bounded() {
     );
     let _ = exec;
 }
+
+#[test]
+fn a_reset_answered_queued_closes_the_connection_instead_of_pooling_it() {
+    let (mut s, _a, _b) = ready(Script::config(A));
+    let tx = open_session(&mut s, Some(FOO));
+    let _ = submit_in(&mut s, tx, &["WATCH", "foo"]);
+    let d = s.open(B);
+    s.expect_sent(d, &[&["WATCH", "foo"]]);
+    s.recv(d, "+OK\r\n");
+    close_session(&mut s, tx);
+    s.expect_sent(d, &[&["UNWATCH"]]);
+    // The server queued the UNWATCH: it is inside a MULTI nobody knows of.
+    s.recv(d, "+QUEUED\r\n");
+    s.expect_closed(d);
+    // So the next blocking command gets a fresh connection (after the node's backoff), not
+    // that one.
+    let _ = s.get(&["BLPOP", "foo", "1"]);
+    s.nothing_sent(d);
+    let d2 = s.open_after_backoff(B);
+    assert_ne!(d2, d);
+    s.expect_sent_besides_refresh(d2, &[&["BLPOP", "foo", "1"]]);
+}
