@@ -2,7 +2,7 @@
 
 use arbitrary::{Arbitrary, Unstructured};
 use bytes::{Bytes, BytesMut};
-use slotwise_resp::{DecodeError, Decoder, Frame, Limits, decode_complete};
+use slotwise_resp::{DecodeError, Decoder, ErrorKind, Frame, Limits, decode_complete};
 
 /// Small limits, so that the fuzzer reaches every limit check with short inputs.
 fn limits() -> Limits {
@@ -49,6 +49,21 @@ pub fn decode(data: &[u8]) {
     );
     for frame in &frames {
         check_roundtrip(frame);
+    }
+    // The stateless entry point agrees with the decoder on the first frame (or the first error).
+    let complete = decode_complete(&Bytes::copy_from_slice(data), &limits());
+    match (frames.first(), &error) {
+        (Some(first), _) => {
+            let (frame, _) = complete
+                .expect("decode_complete fails where the decoder gave a frame")
+                .expect("decode_complete wants more where the decoder gave a frame");
+            assert_eq!(&frame, first, "decode_complete gave another first frame");
+        }
+        (None, Some(e)) if e.kind == ErrorKind::Truncated => {
+            assert_eq!(complete, Ok(None), "decode_complete on a partial frame")
+        }
+        (None, Some(e)) => assert_eq!(complete.as_ref().err(), Some(e), "decode_complete's error"),
+        (None, None) => assert_eq!(complete, Ok(None), "decode_complete on empty input"),
     }
 }
 
