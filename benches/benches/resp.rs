@@ -33,6 +33,22 @@ fn slotwise(input: &Input, chunk: usize) -> usize {
     n
 }
 
+/// slotwise's stateless `decode_complete` over the whole input (one copy into a `Bytes`, like the
+/// others' copy into their buffer), advancing past each frame. Whole-buffer mode only: it keeps no
+/// state inside a partial frame by design.
+fn slotwise_complete(input: &Input, _chunk: usize) -> usize {
+    use bytes::Buf;
+    let mut rest = bytes::Bytes::copy_from_slice(&input.bytes);
+    let limits = slotwise_resp::Limits::DEFAULT;
+    let mut n = 0;
+    while let Some((frame, len)) = slotwise_resp::decode_complete(&rest, &limits).unwrap() {
+        black_box(frame);
+        rest.advance(len);
+        n += 1;
+    }
+    n
+}
+
 /// redis-protocol: no resumable state, so after each piece it parses the pending frame from its start.
 fn redis_protocol(input: &Input, chunk: usize) -> usize {
     let mut buf = BytesMut::with_capacity(chunk.min(input.bytes.len()));
@@ -93,15 +109,18 @@ fn bench(c: &mut Criterion) {
         for (mode, chunk) in [("whole", usize::MAX), ("chunked_4KiB", CHUNK)] {
             let mut group = c.benchmark_group(format!("resp/{}/{mode}", input.name));
             group.throughput(Throughput::Bytes(input.bytes.len() as u64));
-            let decoders: [(&str, Decode, bool); 5] = [
+            let decoders: [(&str, Decode, bool); 6] = [
                 ("slotwise", slotwise, true),
+                ("slotwise-decode_complete", slotwise_complete, true),
                 ("redis-protocol", redis_protocol, true),
                 ("redis-rs", redis_rs, true),
                 ("redis-async", peers::redis_async, false),
                 ("hiredis", peers::hiredis, false),
             ];
             for (name, decode, resp3) in decoders {
-                if input.resp3 && !resp3 {
+                if (input.resp3 && !resp3)
+                    || (name == "slotwise-decode_complete" && chunk != usize::MAX)
+                {
                     continue;
                 }
                 assert_eq!(

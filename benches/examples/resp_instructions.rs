@@ -3,7 +3,8 @@
 //!
 //! `resp_instructions DECODER INPUT REPS CHUNK` decodes INPUT (a name from `resp_inputs::all()`) REPS
 //! times, fed in CHUNK-byte pieces, with DECODER = `slotwise` | `redis-protocol` | `redis-rs` |
-//! `redis-async` | `hiredis`. Run it
+//! `redis-async` | `hiredis`, or `slotwise-decode_complete` (the stateless entry point over the whole
+//! input; CHUNK is ignored). Run it
 //! with REPS = 0 and REPS = 10 and divide the difference by 10 for instructions per input
 //! (see benches/README.md). With INPUT = `array_1M` (not a criterion input) it serves to measure peak
 //! memory under `/usr/bin/time -f %M`, REPS = 1 against REPS = 0.
@@ -13,7 +14,7 @@ fn main() {
     let args: Vec<String> = std::env::args().collect();
     let [_, decoder, which, reps, chunk] = &args[..] else {
         eprintln!(
-            "usage: resp_instructions slotwise|redis-protocol|redis-rs|redis-async|hiredis INPUT REPS CHUNK"
+            "usage: resp_instructions slotwise[-decode_complete]|redis-protocol|redis-rs|redis-async|hiredis INPUT REPS CHUNK"
         );
         std::process::exit(2);
     };
@@ -64,6 +65,17 @@ fn main() {
                         }
                         total += 1;
                     }
+                }
+            }
+            "slotwise-decode_complete" => {
+                use bytes::Buf;
+                let mut rest = bytes::Bytes::copy_from_slice(&input.bytes);
+                while let Some((f, len)) =
+                    slotwise_resp::decode_complete(&rest, &slotwise_resp::Limits::DEFAULT).unwrap()
+                {
+                    black_box(f);
+                    rest.advance(len);
+                    total += 1;
                 }
             }
             "redis-async" => total += slotwise_benches::peers::redis_async(&input, chunk),

@@ -286,3 +286,48 @@ fn consecutive_frames_and_pipelines() {
         );
     }
 }
+
+#[test]
+fn nesting_a_hundred_deep_whole_and_byte_by_byte() {
+    use bytes::BytesMut;
+    use slotwise_resp::Decoder;
+    // 100 levels, cycling through a counted array `*2`, a streamed array `*?` and a map `%1`; each
+    // holds the next level and then one integer.
+    let depth = 100;
+    let mut wire = Vec::new();
+    for level in 0..depth {
+        wire.extend_from_slice([b"*2\r\n", b"*?\r\n", b"%1\r\n"][level % 3]);
+    }
+    wire.extend_from_slice(b":0\r\n");
+    let mut expected = Frame::Integer(0);
+    for level in (0..depth).rev() {
+        let (tail, frame): (&[u8], Frame) = match level % 3 {
+            0 => (b":1\r\n", Frame::Array(vec![expected, Frame::Integer(1)])),
+            1 => (
+                b":2\r\n.\r\n",
+                Frame::Array(vec![expected, Frame::Integer(2)]),
+            ),
+            _ => (b":3\r\n", Frame::Map(vec![(expected, Frame::Integer(3))])),
+        };
+        wire.extend_from_slice(tail);
+        expected = frame;
+    }
+    let bytes = Bytes::from(wire.clone());
+    let (frame, len) = slotwise_resp::decode_complete(&bytes, &slotwise_resp::Limits::DEFAULT)
+        .unwrap()
+        .unwrap();
+    assert_eq!(len, wire.len());
+    assert_eq!(frame, expected);
+    // Byte by byte through the resumable decoder: the same frame.
+    let mut decoder = Decoder::new();
+    let mut buf = BytesMut::new();
+    let mut got = None;
+    for &b in &wire {
+        buf.extend_from_slice(&[b]);
+        if let Some(f) = decoder.decode(&mut buf).unwrap() {
+            got = Some(f);
+        }
+    }
+    assert_eq!(got, Some(expected));
+    assert!(buf.is_empty());
+}
