@@ -29,6 +29,9 @@ pub struct Decoder {
     /// Stream offset of the first byte of the buffer (bytes already handed out as frames).
     consumed: u64,
     failed: Option<DecodeError>,
+    /// The builder's stack, kept between frames so that building an aggregate allocates only the
+    /// aggregate itself. Empty between calls.
+    building: Vec<Building>,
 }
 
 impl Decoder {
@@ -82,7 +85,10 @@ impl Decoder {
             Ok(None) => Ok(None),
             Ok(Some(len)) => {
                 let bytes = buf.split_to(len).freeze();
-                let frame = build(&bytes);
+                let frame = build(&bytes, &mut self.building);
+                if self.building.capacity() > 64 {
+                    self.building = Vec::new();
+                }
                 self.scanner.reset();
                 self.consumed += len as u64;
                 Ok(Some(frame))
@@ -140,12 +146,13 @@ pub fn decode_complete(
     let mut scanner = Scanner::default();
     match scanner.scan(input, limits) {
         Ok(None) => Ok(None),
-        Ok(Some(len)) => Ok(Some((build(input), len))),
+        Ok(Some(len)) => Ok(Some((build(input, &mut Vec::new()), len))),
         Err((at, kind)) => Err(DecodeError::new(at as u64, kind)),
     }
 }
 
 /// An aggregate under construction.
+#[derive(Debug)]
 enum Building {
     /// Arrays, sets, pushes. `remaining` is `None` for a streamed aggregate.
     Items {
@@ -172,10 +179,10 @@ enum Building {
 ///
 /// The input is trusted to be valid, so nothing here can fail; defensive fallbacks keep it panic-free
 /// even so (inconsistent input yields a [`Frame::Null`] or a truncated aggregate rather than a crash).
-fn build(bytes: &Bytes) -> Frame {
+fn build(bytes: &Bytes, stack: &mut Vec<Building>) -> Frame {
     let input: &[u8] = bytes;
     let slice = |start: usize, end: usize| bytes.slice(start.min(end)..end.min(input.len()));
-    let mut stack: Vec<Building> = Vec::new();
+    stack.clear();
     let mut pos = 0;
     loop {
         let Some(&ty) = input.get(pos) else {
@@ -303,7 +310,7 @@ fn build(bytes: &Bytes) -> Frame {
                 }
             }
         };
-        if let Some(frame) = deliver(&mut stack, value) {
+        if let Some(frame) = deliver(stack, value) {
             return frame;
         }
     }
