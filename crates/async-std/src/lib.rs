@@ -72,7 +72,16 @@ impl Client {
                 source: std::io::Error::new(e.kind(), e.to_string()),
             });
         }
-        let handle = slotwise_client::adapter::start(runtime::AsyncIo, &config).await?;
+        let handle = slotwise_client::adapter::start(runtime::AsyncIo::Shared, &config).await?;
+        Ok(Client { handle })
+    }
+
+    /// Like [`Client::connect`], but this client's driver loop runs on a thread of its own
+    /// (`slotwise-driver`), which also drives async-io's reactor while it waits: the lowest latency
+    /// for a client called from plain threads (what `slotwise-blocking` uses), at the cost of one
+    /// thread per client.
+    pub async fn connect_on_own_thread(config: ClientConfig) -> Result<Client> {
+        let handle = slotwise_client::adapter::start(runtime::AsyncIo::OwnThread, &config).await?;
         Ok(Client { handle })
     }
 

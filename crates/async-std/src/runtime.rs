@@ -33,9 +33,15 @@ pub(crate) fn executor() -> Result<&'static Executor<'static>, &'static io::Erro
         .copied()
 }
 
-/// The async-io runtime (stateless: the executor is global).
+/// The async-io runtime: the driver loop on the shared executor, or on a thread of its own.
 #[derive(Clone, Copy, Debug)]
-pub(crate) struct AsyncIo;
+pub(crate) enum AsyncIo {
+    /// On the executor every client of this process shares (`slotwise-async`).
+    Shared,
+    /// On a thread of its own (`slotwise-driver`), which drives async-io's reactor itself while
+    /// the loop waits: no hop through another thread between a socket and the loop.
+    OwnThread,
+}
 
 /// The read half of a connection.
 pub(crate) enum Reader {
@@ -82,9 +88,20 @@ impl Runtime for AsyncIo {
     type Writer = Writer;
 
     fn spawn<F: Future<Output = ()> + Send + 'static>(&self, future: F) {
-        // `Client::connect` checked that the executor runs.
-        if let Ok(ex) = executor() {
-            ex.spawn(future).detach();
+        match self {
+            // `Client::connect` checked that the executor runs.
+            AsyncIo::Shared => {
+                if let Ok(ex) = executor() {
+                    ex.spawn(future).detach();
+                }
+            }
+            // If the thread cannot start, the future (and with it the driver's inbox) is dropped,
+            // so `connect` ends with `Error::Closed`.
+            AsyncIo::OwnThread => {
+                let _ = std::thread::Builder::new()
+                    .name("slotwise-driver".into())
+                    .spawn(move || async_io::block_on(future));
+            }
         }
     }
 

@@ -18,11 +18,11 @@
 //!
 //! ## Threads
 //!
-//! The client runs the same driver loop as the async adapters, on the executor thread of
-//! `slotwise-async-std` (one thread, `slotwise-async`, shared by the clients of a process; it also
-//! drives the async-io reactor, so connections need no threads of their own). A call crosses two
-//! thread hops: the caller hands the request to that thread, and is woken with its outcome. Calls
-//! park the calling thread; do not call them from inside an async task (use `slotwise-tokio` or
+//! The client runs the same driver loop as the async adapters, on a thread of its own
+//! (`slotwise-driver`, from `slotwise-async-std`), which also drives the async-io reactor while it
+//! waits: connections need no threads of their own, and a call crosses two thread hops (the
+//! caller hands the request to that thread, and is woken with its outcome). Calls park the
+//! calling thread; do not call them from inside an async task (use `slotwise-tokio` or
 //! `slotwise-async-std` there).
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
@@ -68,12 +68,12 @@ pub struct Client {
 }
 
 impl Client {
-    /// Starts a client (its driver loop on the executor thread) and waits until the cluster's
+    /// Starts a client (its driver thread) and waits until the cluster's
     /// topology is known. Fails with [`Error::Request`]`(`[`RequestError::Auth`]`)` if the
     /// credentials are refused, [`Error::Connect`] if no seed gave a topology within
     /// [`ClientConfig::connect_wait`], [`Error::Tls`] for unusable TLS files.
     pub fn connect(config: ClientConfig) -> Result<Client> {
-        let client = block_on(slotwise_async_std::Client::connect(config))?;
+        let client = block_on(slotwise_async_std::Client::connect_on_own_thread(config))?;
         Ok(Client {
             handle: client.into(),
         })
