@@ -46,6 +46,12 @@ fn writes_queued_behind_a_write_in_flight_coalesce() {
     let memory = Memory::new(2);
     let client = memory.client(config()).expect("connects");
     let keys = keys_of(&memory, 0, 51);
+    // Both connections up, and the bootstrap's refreshes done, so that only our GETs write.
+    for shard in 0..2 {
+        let k = keys_of(&memory, shard, 1).remove(0);
+        futures_lite::future::block_on(client.get(&k)).expect("GET");
+    }
+    std::thread::sleep(Duration::from_millis(20));
     // The first write is in flight (the peer does not read); 50 more requests come meanwhile.
     memory.world().hold_writes = true;
     let first = client.submit(Request::new(["GET", keys[0].as_str()]));
@@ -69,12 +75,10 @@ fn writes_queued_behind_a_write_in_flight_coalesce() {
         .expect("a connection to :7000");
     // The first GET alone, then the 50 that queued behind it in one write.
     let len = |k: &String| Request::new(["GET", k.as_str()]).encoded().len();
-    let gets = &shared.writes[shared.writes.len() - 2..];
-    assert_eq!(gets[0], len(&keys[0]), "{:?}", shared.writes);
-    assert_eq!(
-        gets[1],
-        keys[1..].iter().map(len).sum::<usize>(),
-        "{:?}",
+    let (first, rest) = (len(&keys[0]), keys[1..].iter().map(len).sum::<usize>());
+    assert!(
+        shared.writes.windows(2).any(|w| w == [first, rest]),
+        "the first GET alone ({first} bytes), then the 50 in one write ({rest} bytes): {:?}",
         shared.writes
     );
     drop(w);
@@ -318,5 +322,44 @@ fn a_migrating_slot_is_served_through_ask() {
     let stats = futures_lite::future::block_on(client.stats()).expect("stats");
     // ASK every time (the map is not changed by ASK), never MOVED.
     assert_eq!((stats.ask, stats.moved), (3, 0), "{stats:?}");
+    futures_lite::future::block_on(client.shutdown());
+}
+
+#[test]
+fn blocking_commands_wait_for_the_bounded_pool_and_cancel_cleanly() {
+    let memory = Memory::new(2);
+    let mut config = config();
+    config.core.dedicated_pool = 2;
+    let client = memory.client(config).expect("connects");
+    let keys = keys_of(&memory, 1, 6);
+    // The shared connection to that node is up before counting.
+    futures_lite::future::block_on(client.get(&keys[0])).expect("GET");
+    let before = memory.connects_to(port(1));
+    let blocked: Vec<_> = keys
+        .iter()
+        .map(|k| client.submit(Request::new(["BLPOP", k.as_str(), "0"])))
+        .collect();
+    eventually("two BLPOPs to be written", || {
+        memory.connects_to(port(1)) == before + 2
+    });
+    std::thread::sleep(Duration::from_millis(20));
+    // Never more than the pool's two dedicated connections to that node.
+    assert_eq!(memory.connects_to(port(1)), before + 2);
+    // Dropping the waiting ones and the blocked ones: the blocked connections close, the others
+    // never open.
+    drop(blocked);
+    eventually("the dedicated connections to close", || {
+        let w = memory.world();
+        w.conns
+            .iter()
+            .filter(|p| p.port == port(1) && !p.closed)
+            .count()
+            == 1
+    });
+    std::thread::sleep(Duration::from_millis(20));
+    assert!(
+        memory.connects_to(port(1)) <= before + 4,
+        "a reconnect at most per cancelled one"
+    );
     futures_lite::future::block_on(client.shutdown());
 }

@@ -128,12 +128,15 @@ fn the_helper_never_reruns_after_an_ambiguous_exec() {
             // The EXEC is written, then the connection dies before its reply.
             memory.world().stall.insert(port(1));
             let exec = tx.submit(Request::new(["EXEC"]));
+            // The session's connection (the newest to that node) has had every byte of WATCH,
+            // MULTI, INCR and EXEC.
+            let len = |args: &[&str]| Request::new(args.iter().copied()).encoded().len();
+            let all =
+                len(&["WATCH", &key]) + len(&["MULTI"]) + len(&["INCR", &key]) + len(&["EXEC"]);
             eventually("EXEC written", || {
-                memory
-                    .world()
-                    .conns
-                    .iter()
-                    .any(|p| p.port == port(1) && p.writes.len() >= 4)
+                let w = memory.world();
+                let session = w.conns.iter().rev().find(|p| p.port == port(1));
+                session.is_some_and(|p| p.writes.iter().sum::<usize>() >= all)
             });
             memory.world().stall.remove(&port(1));
             memory.close_from_server(port(1));
@@ -186,5 +189,34 @@ fn keys_of_several_slots_are_refused_up_front() {
     let r: Result<(), Error> =
         block_on(client.transaction(Vec::<&str>::new(), |_tx| async { Ok(Some(())) }));
     assert!(matches!(r, Err(Error::Config(_))));
+    block_on(client.shutdown());
+}
+
+#[test]
+fn a_session_dropped_inside_multi_leaves_nothing_queued_on_its_connection() {
+    let memory = Memory::new(2);
+    let client = memory.client(config()).expect("connects");
+    let key = keys_of(&memory, 0, 1).remove(0);
+    let tx = client.session(&key);
+    block_on(tx.watch([key.as_str()])).expect("WATCH");
+    block_on(tx.multi()).expect("MULTI");
+    tx.queue(["SET", key.as_str(), "never"]);
+    let connects = memory.connects_to(port(0));
+    drop(tx); // no EXEC: the session resets its connection (DISCARD, UNWATCH) before pooling it
+    std::thread::sleep(std::time::Duration::from_millis(50)); // the resets' replies come back
+    // The next session takes that connection from the pool; its commands run, not queue.
+    let tx = client.session(&key);
+    assert_eq!(
+        block_on(tx.cmd(["GET", key.as_str()])).expect("GET"),
+        Frame::NullBulk
+    );
+    block_on(tx.cmd(["SET", key.as_str(), "now"])).expect("SET");
+    assert_eq!(
+        memory.connects_to(port(0)),
+        connects,
+        "the pooled connection was reused"
+    );
+    drop(tx);
+    assert_eq!(memory.world().model.data[&key], b"now");
     block_on(client.shutdown());
 }
