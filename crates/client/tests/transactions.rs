@@ -220,3 +220,29 @@ fn a_session_dropped_inside_multi_leaves_nothing_queued_on_its_connection() {
     assert_eq!(memory.world().model.data[&key], b"now");
     block_on(client.shutdown());
 }
+
+#[test]
+fn discard_and_unwatch_leave_the_session_usable() {
+    let memory = Memory::new(2);
+    let client = memory.client(config()).expect("connects");
+    let key = keys_of(&memory, 1, 1).remove(0);
+    let tx = client.session(&key);
+    block_on(tx.watch([key.as_str()])).expect("WATCH");
+    block_on(tx.unwatch()).expect("UNWATCH");
+    // Unwatched: a concurrent write no longer aborts the EXEC.
+    memory.world().model.write(&key, b"7");
+    block_on(tx.multi()).expect("MULTI");
+    tx.queue(["INCR", key.as_str()]);
+    block_on(tx.discard()).expect("DISCARD");
+    assert_eq!(
+        memory.world().model.data[&key],
+        b"7",
+        "discarded: nothing ran"
+    );
+    block_on(tx.multi()).expect("MULTI again");
+    tx.queue(["INCR", key.as_str()]);
+    let replies = block_on(tx.exec()).expect("EXEC").expect("not aborted");
+    assert_eq!(replies, vec![Frame::Integer(8)]);
+    drop(tx);
+    block_on(client.shutdown());
+}
