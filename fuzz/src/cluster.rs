@@ -1,16 +1,19 @@
 //! Fuzz body for slotwise-cluster: arbitrary sequences of submits, sessions (transactions),
-//! cancels and inputs (garbage bytes, closes, time jumps included) never panic the core, every
-//! submitted request gets exactly one reply (past every deadline), no reply is one that cannot
-//! belong to its request (a push frame; `+QUEUED` for a request outside a session), and the
-//! core's `Stats` agree with what came out.
+//! cancels and inputs (garbage bytes, closes, time jumps, an echoing server included) never panic
+//! the core, every submitted request gets exactly one reply (past every deadline), no reply is
+//! ever another request's (the echoing server answers each keyed command with a tag naming its
+//! unique key; a push frame or `+QUEUED` outside a session is never a reply), and the core's
+//! `Stats` agree with what came out.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::time::Duration;
 
 use arbitrary::{Arbitrary, Unstructured};
+use bytes::BytesMut;
 use slotwise_cluster::{
     Cluster, Config, ConnId, Endpoint, Frame, Input, Instant, Output, Request, RequestId, SessionId,
 };
+use slotwise_resp::Decoder;
 
 #[derive(Arbitrary, Debug)]
 enum Step {
@@ -46,12 +49,111 @@ enum Step {
         op: u8,
         command: u8,
     },
+    /// The server answers the next `n % 4 + 1` commands written on a connection, each as a real
+    /// server would in form: keyed commands with the tag of their key.
+    Serve {
+        conn: u8,
+        n: u8,
+    },
+}
+
+/// What the harness saw of the core's outputs, and the echoing server's side.
+#[derive(Default)]
+struct Net {
+    conns: Vec<ConnId>,
+    answered: HashSet<u64>,
+    in_session: HashSet<u64>,
+    /// Request → the tag the echoing server would answer it with (unique per request).
+    tags: HashMap<u64, Vec<u8>>,
+    /// Connection → bytes written to it, not yet parsed into commands.
+    wire: HashMap<ConnId, BytesMut>,
+}
+
+impl Net {
+    fn drain(&mut self, core: &mut Cluster) {
+        for _ in 0..10_000 {
+            match core.poll_output() {
+                Output::Connect { conn, .. } => self.conns.push(conn),
+                Output::Transmit { conn, bytes } => {
+                    self.wire.entry(conn).or_default().extend_from_slice(&bytes)
+                }
+                Output::Close { conn } => {
+                    self.wire.remove(&conn);
+                }
+                Output::Reply { id, result } => {
+                    assert!(self.answered.insert(id.0), "two replies for {id}");
+                    match &result {
+                        Ok(Frame::Push(_)) => panic!("a push frame delivered as {id}'s reply"),
+                        Ok(Frame::SimpleString(s)) if &s[..] == b"QUEUED" => assert!(
+                            self.in_session.contains(&id.0),
+                            "+QUEUED delivered to {id}, which is in no transaction"
+                        ),
+                        Ok(Frame::BulkString(b)) if b.starts_with(b"tag:") => assert_eq!(
+                            self.tags.get(&id.0).map(Vec::as_slice),
+                            Some(&b[..]),
+                            "{id} got another request's reply"
+                        ),
+                        _ => {}
+                    }
+                }
+                Output::Timeout(t) => {
+                    assert!(t >= Instant::ZERO);
+                    return;
+                }
+                Output::Idle => return,
+                _ => {}
+            }
+        }
+        panic!("poll_output does not settle");
+    }
+
+    /// The echoing server's replies to the next `n` complete commands written on `conn`.
+    fn serve(&mut self, conn: ConnId, n: usize) -> Vec<u8> {
+        let mut out = Vec::new();
+        let Some(buf) = self.wire.get_mut(&conn) else {
+            return out;
+        };
+        let mut decoder = Decoder::new();
+        for _ in 0..n {
+            let Ok(Some(frame)) = decoder.decode(buf) else {
+                break;
+            };
+            let args: Vec<Vec<u8>> = frame
+                .as_items()
+                .unwrap_or_default()
+                .iter()
+                .filter_map(|a| a.as_bytes().map(|b| b.to_vec()))
+                .collect();
+            let name = args
+                .first()
+                .map(|a| a.to_ascii_uppercase())
+                .unwrap_or_default();
+            let reply: Vec<u8> = match &name[..] {
+                b"HELLO" => HELLO_OK.to_vec(),
+                b"CLUSTER" => ONE_SHARD.to_vec(),
+                b"ASKING" | b"MULTI" | b"WATCH" | b"UNWATCH" | b"DISCARD" | b"READONLY" => {
+                    b"+OK\r\n".to_vec()
+                }
+                b"EXEC" => b"*0\r\n".to_vec(),
+                _ => {
+                    let mut tag = b"tag:".to_vec();
+                    tag.extend_from_slice(args.get(1).unwrap_or(&name));
+                    let mut r = format!("${}\r\n", tag.len()).into_bytes();
+                    r.extend_from_slice(&tag);
+                    r.extend_from_slice(b"\r\n");
+                    r
+                }
+            };
+            out.extend_from_slice(&reply);
+        }
+        out
+    }
 }
 
 const SESSION_COMMANDS: &[&[&str]] = &[
-    &["WATCH", "foo"],
+    &["WATCH", "{foo}w"],
     &["MULTI"],
-    &["SET", "foo", "1"],
+    &["SET", "{foo}s", "1"],
     &["GET", "{foo}x"],
     &["EXEC"],
     &["DISCARD"],
@@ -60,9 +162,15 @@ const SESSION_COMMANDS: &[&[&str]] = &[
     &["SUBSCRIBE", "x"],
 ];
 
+/// `CLUSTER SHARDS`: one shard, every slot on 127.0.0.1:7000.
+const ONE_SHARD: &[u8] = b"*1\r\n*4\r\n$5\r\nslots\r\n*2\r\n:0\r\n:16383\r\n$5\r\nnodes\r\n*1\r\n*8\r\n$2\r\nid\r\n$1\r\na\r\n$4\r\nport\r\n:7000\r\n$2\r\nip\r\n$9\r\n127.0.0.1\r\n$4\r\nrole\r\n$6\r\nmaster\r\n";
+
+/// `HELLO 3`'s answer.
+const HELLO_OK: &[u8] = b"%1\r\n$6\r\nserver\r\n$5\r\nredis\r\n";
+
 const REPLIES: &[&[u8]] = &[
     b"+OK\r\n",
-    b"%1\r\n$6\r\nserver\r\n$5\r\nredis\r\n",
+    HELLO_OK,
     b"-MOVED 12182 127.0.0.1:7001\r\n",
     b"-ASK 12182 127.0.0.1:7002\r\n",
     b"-MOVED 1 :7000\r\n",
@@ -77,7 +185,7 @@ const REPLIES: &[&[u8]] = &[
     b">3\r\n$9\r\nsubscribe\r\n$1\r\nx\r\n:1\r\n",
     b"+QUEUED\r\n",
     b"*-1\r\n",
-    b"*1\r\n*4\r\n$5\r\nslots\r\n*2\r\n:0\r\n:16383\r\n$5\r\nnodes\r\n*1\r\n*8\r\n$2\r\nid\r\n$1\r\na\r\n$4\r\nport\r\n:7000\r\n$2\r\nip\r\n$9\r\n127.0.0.1\r\n$4\r\nrole\r\n$6\r\nmaster\r\n",
+    ONE_SHARD,
     b"*2\r\n*3\r\n:0\r\n:8191\r\n*2\r\n$9\r\n127.0.0.1\r\n:7000\r\n*3\r\n:8192\r\n:16383\r\n*2\r\n$9\r\n127.0.0.1\r\n:7001\r\n",
 ];
 
@@ -103,40 +211,10 @@ pub fn events(data: &[u8]) {
     config.request_timeout = Duration::from_millis(500);
     let mut now = Instant::ZERO;
     let mut core = Cluster::new(config, now);
-    let mut conns: Vec<ConnId> = Vec::new();
+    let mut net = Net::default();
     let mut submitted: HashSet<u64> = HashSet::new();
-    let mut answered: HashSet<u64> = HashSet::new();
-    let mut in_session: HashSet<u64> = HashSet::new();
     let mut sessions: Vec<SessionId> = Vec::new();
-    let drain = |core: &mut Cluster,
-                 conns: &mut Vec<ConnId>,
-                 answered: &mut HashSet<u64>,
-                 in_session: &HashSet<u64>| {
-        for _ in 0..10_000 {
-            match core.poll_output() {
-                Output::Connect { conn, .. } => conns.push(conn),
-                Output::Reply { id, result } => {
-                    assert!(answered.insert(id.0), "two replies for {id}");
-                    match &result {
-                        Ok(Frame::Push(_)) => panic!("a push frame delivered as {id}'s reply"),
-                        Ok(Frame::SimpleString(s)) if &s[..] == b"QUEUED" => assert!(
-                            in_session.contains(&id.0),
-                            "+QUEUED delivered to {id}, which is in no transaction"
-                        ),
-                        _ => {}
-                    }
-                }
-                Output::Timeout(t) => {
-                    assert!(t >= Instant::ZERO);
-                    return;
-                }
-                Output::Idle => return,
-                _ => {}
-            }
-        }
-        panic!("poll_output does not settle");
-    };
-    drain(&mut core, &mut conns, &mut answered, &in_session);
+    net.drain(&mut core);
     let pick = |conns: &[ConnId], i: u8| {
         conns
             .get(usize::from(i) % conns.len().max(1))
@@ -156,9 +234,12 @@ pub fn events(data: &[u8]) {
             } => {
                 let c = COMMANDS[usize::from(command) % COMMANDS.len()];
                 let mut args: Vec<String> = c.iter().map(|s| s.to_string()).collect();
+                let unique = submitted.len();
                 if args.len() > 1 {
-                    args[1] = format!("{}{key}", args[1]);
+                    // Unique per request: the echoing server's tag names exactly one request.
+                    args[1] = format!("{}{key}:{unique}", args[1]);
                 }
+                let tag = args.get(1).map(|k| [&b"tag:"[..], k.as_bytes()].concat());
                 let mut r = Request::new(args.iter().map(String::as_str));
                 if idempotent {
                     r = r.idempotent();
@@ -168,40 +249,66 @@ pub fn events(data: &[u8]) {
                 }
                 let id = core.submit(now, r);
                 submitted.insert(id.0);
+                if let Some(tag) = tag {
+                    net.tags.insert(id.0, tag);
+                }
             }
             Step::Connected { conn } => core.handle_input(Input::Connected {
-                conn: pick(&conns, conn),
+                conn: pick(&net.conns, conn),
                 now,
             }),
             Step::ConnectFailed { conn } => core.handle_input(Input::ConnectFailed {
-                conn: pick(&conns, conn),
+                conn: pick(&net.conns, conn),
                 now,
             }),
             Step::Received { conn, bytes } => core.handle_input(Input::Received {
-                conn: pick(&conns, conn),
+                conn: pick(&net.conns, conn),
                 bytes: &bytes,
                 now,
             }),
             Step::Reply { conn, which } => core.handle_input(Input::Received {
-                conn: pick(&conns, conn),
+                conn: pick(&net.conns, conn),
                 bytes: REPLIES[usize::from(which) % REPLIES.len()],
                 now,
             }),
             Step::Closed { conn } => core.handle_input(Input::Closed {
-                conn: pick(&conns, conn),
+                conn: pick(&net.conns, conn),
                 now,
             }),
             Step::Advance { ms } => {
                 now = now + Duration::from_millis(ms.into());
                 core.handle_input(Input::Timeout { now });
             }
+            Step::Serve { conn, n } => {
+                let conn = pick(&net.conns, conn);
+                let bytes = net.serve(conn, usize::from(n % 4) + 1);
+                if !bytes.is_empty() {
+                    core.handle_input(Input::Received {
+                        conn,
+                        bytes: &bytes,
+                        now,
+                    });
+                }
+            }
             Step::Session { op, command } => match (op % 4, sessions.last().copied()) {
                 (0, _) | (1 | 2, None) => sessions.push(core.open_session(now, Some(12182))),
                 (1, Some(session)) => {
                     let c = SESSION_COMMANDS[usize::from(command) % SESSION_COMMANDS.len()];
-                    let id = core.submit_in(now, session, Request::new(c.iter().copied()));
+                    let mut args: Vec<String> = c.iter().map(|s| s.to_string()).collect();
+                    // Keys of the session's slot (12182, the slot of "foo") made unique.
+                    let unique = submitted.len();
+                    let keyed = args.len() > 1 && args[1].starts_with("{foo}");
+                    if keyed {
+                        args[1] = format!("{{foo}}:{unique}");
+                    }
+                    let r = Request::new(args.iter().map(String::as_str));
+                    let id = core.submit_in(now, session, r);
                     submitted.insert(id.0);
-                    in_session.insert(id.0);
+                    net.in_session.insert(id.0);
+                    if keyed {
+                        net.tags
+                            .insert(id.0, [&b"tag:"[..], args[1].as_bytes()].concat());
+                    }
                 }
                 (2, Some(session)) => {
                     core.close_session(now, session);
@@ -217,15 +324,19 @@ pub fn events(data: &[u8]) {
                 }
             },
         }
-        drain(&mut core, &mut conns, &mut answered, &in_session);
+        net.drain(&mut core);
     }
-    assert!(answered.is_subset(&submitted));
+    assert!(net.answered.is_subset(&submitted));
     // Past every deadline, every request has its one answer.
     now = now + Duration::from_secs(120);
     core.handle_input(Input::Timeout { now });
-    drain(&mut core, &mut conns, &mut answered, &in_session);
+    net.drain(&mut core);
     // (BLPOP here blocks 1 s, so it has a deadline too.)
-    assert_eq!(answered.len(), submitted.len(), "every request answered");
+    assert_eq!(
+        net.answered.len(),
+        submitted.len(),
+        "every request answered"
+    );
     // The core's counters agree: every submit counted, each ended once as a reply or a failure.
     let stats = core.stats();
     assert_eq!(stats.requests, submitted.len() as u64, "{stats:?}");
