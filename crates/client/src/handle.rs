@@ -169,20 +169,16 @@ impl Handle {
     /// delays nothing else; dropping its [`Pending`] cancels it.
     pub fn submit(&self, request: Request) -> Pending {
         let (reply, rx) = oneshot::channel();
-        if request.blocks() {
-            let token = self.token();
-            let sent = self.send_msg(Msg::SubmitCancellable {
-                request,
-                reply,
-                token,
-            });
-            return Pending {
-                rx: sent.then_some(rx),
-                cancel: Some((self.shared.inbox.clone(), token)),
-            };
+        let cancel = request.blocks().then(|| self.token());
+        let sent = self.send_msg(Msg::Submit {
+            request,
+            reply,
+            cancel,
+        });
+        Pending {
+            rx: sent.then_some(rx),
+            cancel: cancel.map(|token| (self.shared.inbox.clone(), token)),
         }
-        let sent = self.send_msg(Msg::Submit { request, reply });
-        Pending::new(sent.then_some(rx))
     }
 
     /// Runs `request` (with its own `idempotent` flag and deadline) and returns the reply.

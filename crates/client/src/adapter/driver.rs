@@ -31,16 +31,9 @@ pub enum Msg {
         request: Request,
         /// Where the outcome goes.
         reply: ReplySender,
-    },
-    /// Run a request that may block (see [`Request::blocks`]); `token` names it for
-    /// [`Msg::Cancel`].
-    SubmitCancellable {
-        /// The request.
-        request: Request,
-        /// Where the outcome goes.
-        reply: ReplySender,
-        /// The caller's name for it.
-        token: u64,
+        /// For a request that may block ([`Request::blocks`]): the caller's name for it, for
+        /// [`Msg::Cancel`].
+        cancel: Option<u64>,
     },
     /// The caller gave up on the request `token` (its future was dropped): a blocking command
     /// still running ends, and its connection closes.
@@ -260,24 +253,17 @@ impl Driver {
         let _entered = span.enter();
         let now = self.now();
         match msg {
-            Msg::Submit { request, reply } => {
-                if reply.is_canceled() {
-                    return Flow::Continue;
-                }
-                let id = self.cluster.submit(now, request);
-                self.pending.insert(id, reply);
-            }
-            Msg::SubmitCancellable {
+            Msg::Submit {
                 request,
                 reply,
-                token,
+                cancel,
             } => {
                 if reply.is_canceled() {
                     return Flow::Continue;
                 }
                 let id = self.cluster.submit(now, request);
                 self.pending.insert(id, reply);
-                if self.pending.contains_key(&id) {
+                if let Some(token) = cancel {
                     self.cancellable.insert(token, id);
                 }
             }
