@@ -28,7 +28,7 @@ use core::cmp::Reverse;
 use slotwise_slot::{CommandTable, RequestPolicy, Route};
 use slotwise_topology::Endpoint;
 
-use crate::entry::{Entry, Kind, Lane, Place};
+use crate::entry::{Entry, Kind, Lane};
 use crate::idempotent;
 use crate::node::Node;
 use crate::refresh::Refresh;
@@ -212,23 +212,11 @@ impl Cluster {
                 .idempotent
                 .unwrap_or_else(|| idempotent::is_idempotent(args));
         let key = self.entries.insert(Entry {
-            id,
-            kind: Kind::User,
-            wire: request.wire,
             slot,
             read_only,
             retry_written,
-            redirects: 0,
-            attempts: 0,
-            ask: None,
-            to_primary: false,
-            pinned: None,
-            place: Place::Unrouted,
-            node: None,
-            sent_at: now,
-            last: None,
             lane,
-            in_multi: false,
+            ..Entry::new(id, Kind::User, request.wire, now)
         });
         if lane == Lane::Blocking {
             self.cancellable.insert(id, key);

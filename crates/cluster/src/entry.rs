@@ -72,3 +72,29 @@ pub(crate) struct Entry {
     /// Submitted inside `MULTI` (its reply is `+QUEUED`; it cannot run without the `EXEC`).
     pub(crate) in_multi: bool,
 }
+
+impl Entry {
+    /// A request not yet routed: no redirects, attempts or pinning, on the shared lane; callers
+    /// set what differs.
+    pub(crate) fn new(id: RequestId, kind: Kind, wire: Bytes, now: Instant) -> Entry {
+        Entry {
+            id,
+            kind,
+            wire,
+            slot: None,
+            read_only: false,
+            retry_written: false,
+            redirects: 0,
+            attempts: 0,
+            ask: None,
+            to_primary: false,
+            pinned: None,
+            place: Place::Unrouted,
+            node: None,
+            sent_at: now,
+            last: None,
+            lane: Lane::Shared,
+            in_multi: false,
+        }
+    }
+}

@@ -267,7 +267,7 @@ impl Cluster {
             .map(|c| c.role);
         match role {
             Some(Role::Shared) => self.close_if_drained(node, conn),
-            Some(Role::Dedicated(Holder::Session(s))) => self.session_drained(s, node, conn),
+            Some(Role::Dedicated(Holder::Session(s))) => self.session_try_end(s),
             _ => {}
         }
     }

@@ -121,17 +121,18 @@ impl Cluster {
                 }
                 if let Some(e) = self.entries.get_mut(key) {
                     e.ask = Some(to.clone());
-                    let id = e.id;
-                    self.event(Event::Redirected {
-                        id,
-                        kind: RedirectKind::Ask,
-                        slot,
-                        to,
-                    });
                 }
+                self.redirected(key, RedirectKind::Ask, slot, to);
                 self.dispatch(key);
             }
             Some(Redirect::Retry { kind }) => self.on_retry_reply(node, key, kind),
+        }
+    }
+
+    /// Tells of a redirect of request `key` (counted in `Stats` by `event`).
+    pub(crate) fn redirected(&mut self, key: Key, kind: RedirectKind, slot: u16, to: Endpoint) {
+        if let Some(id) = self.entries.get(key).map(|e| e.id) {
+            self.event(Event::Redirected { id, kind, slot, to });
         }
     }
 
@@ -158,15 +159,7 @@ impl Cluster {
             return;
         }
         let target = self.node_for(&to);
-        if let Some(e) = self.entries.get(key) {
-            let id = e.id;
-            self.event(Event::Redirected {
-                id,
-                kind: RedirectKind::Moved,
-                slot,
-                to,
-            });
-        }
+        self.redirected(key, RedirectKind::Moved, slot, to);
         if target == from {
             // MOVED to the node that answered: its view is in flux (just after a failover).
             self.trigger_refresh(RefreshReason::Moved);

@@ -181,23 +181,10 @@ impl Cluster {
         let wire = Bytes::from_static(if slots { CLUSTER_SLOTS } else { CLUSTER_SHARDS });
         let deadline = now + self.config.refresh.timeout;
         let key = self.entries.insert(Entry {
-            id: RequestId(0),
-            kind: Kind::Refresh { round, slots },
-            wire,
-            slot: None,
             read_only: true,
-            retry_written: false,
-            redirects: 0,
-            attempts: 0,
-            ask: None,
-            to_primary: false,
             pinned: Some(node),
-            place: Place::Unrouted,
             node: Some(node),
-            sent_at: now,
-            last: None,
-            lane: crate::entry::Lane::Shared,
-            in_multi: false,
+            ..Entry::new(RequestId(0), Kind::Refresh { round, slots }, wire, now)
         });
         self.add_deadline(deadline, key);
         self.enqueue(key, node);

@@ -27,9 +27,7 @@ use crate::redirect::{self, Redirect};
 use crate::request::{ArgList, Request};
 use crate::slab::Key;
 use crate::stateful::{self, StateCommand, Tx};
-use crate::{
-    Cluster, ConnId, Event, Instant, RedirectKind, RefreshReason, RequestError, RequestId,
-};
+use crate::{Cluster, ConnId, Instant, RedirectKind, RefreshReason, RequestError, RequestId};
 
 /// A session, named by [`Cluster::open_session`]. Ids are never reused.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -125,23 +123,12 @@ impl Cluster {
                     request.wire
                 };
                 let key = self.entries.insert(Entry {
-                    id,
-                    kind: crate::entry::Kind::User,
-                    wire,
                     slot,
                     read_only,
-                    retry_written: false,
-                    redirects: 0,
-                    attempts: 0,
-                    ask: None,
                     to_primary: true,
-                    pinned: None,
-                    place: Place::Unrouted,
-                    node: None,
-                    sent_at: now,
-                    last: None,
                     lane: Lane::Session(session),
                     in_multi,
+                    ..Entry::new(id, crate::entry::Kind::User, wire, now)
                 });
                 if let Some(s) = self.sessions.get_mut(&session) {
                     if s.slot.is_none() {
@@ -356,13 +343,9 @@ impl Cluster {
         self.session_try_end(session);
     }
 
-    /// After a reply on the session's connection.
-    pub(crate) fn session_drained(&mut self, session: SessionId, _node: usize, _conn: ConnId) {
-        self.session_try_end(session);
-    }
-
-    /// A closed session whose requests are done: reset its connection, then release it.
-    fn session_try_end(&mut self, session: SessionId) {
+    /// A closed session whose requests are done: reset its connection, then release it. Runs
+    /// after every reply on a session's connection, and whenever a session may have finished.
+    pub(crate) fn session_try_end(&mut self, session: SessionId) {
         let Some(s) = self.sessions.get(&session) else {
             return;
         };
@@ -495,15 +478,7 @@ impl Cluster {
                 return self.finish(key, Ok(frame));
             }
         };
-        if let Some(e) = self.entries.get(key) {
-            let id = e.id;
-            self.event(Event::Redirected {
-                id,
-                kind,
-                slot,
-                to: to.clone(),
-            });
-        }
+        self.redirected(key, kind, slot, to.clone());
         let target = self.node_for(&to);
         if kind == RedirectKind::Moved && target != node {
             self.slot_map.correct(slot, target);
