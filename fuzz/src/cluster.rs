@@ -67,6 +67,13 @@ struct Net {
     tags: HashMap<u64, Vec<u8>>,
     /// Connection → bytes written to it, not yet parsed into commands.
     wire: HashMap<ConnId, BytesMut>,
+    /// Connection → replies the fuzzer injected there (canned frames), each of which the core
+    /// took as the answer to the oldest command: the echoing server skips that many.
+    answered_by_fuzzer: HashMap<ConnId, usize>,
+    /// Connections the fuzzer fed raw bytes: how many replies those held is unknown, so the
+    /// echoing server no longer answers there (its tags would be misaligned by the harness, not
+    /// by the core).
+    tainted: HashSet<ConnId>,
 }
 
 impl Net {
@@ -110,10 +117,20 @@ impl Net {
     /// The echoing server's replies to the next `n` complete commands written on `conn`.
     fn serve(&mut self, conn: ConnId, n: usize) -> Vec<u8> {
         let mut out = Vec::new();
+        if self.tainted.contains(&conn) {
+            return out;
+        }
         let Some(buf) = self.wire.get_mut(&conn) else {
             return out;
         };
         let mut decoder = Decoder::new();
+        let skip = self.answered_by_fuzzer.entry(conn).or_default();
+        while *skip > 0 {
+            let Ok(Some(_)) = decoder.decode(buf) else {
+                return out; // the command it answered is not written yet
+            };
+            *skip -= 1;
+        }
         for _ in 0..n {
             let Ok(Some(frame)) = decoder.decode(buf) else {
                 break;
@@ -261,16 +278,24 @@ pub fn events(data: &[u8]) {
                 conn: pick(&net.conns, conn),
                 now,
             }),
-            Step::Received { conn, bytes } => core.handle_input(Input::Received {
-                conn: pick(&net.conns, conn),
-                bytes: &bytes,
-                now,
-            }),
-            Step::Reply { conn, which } => core.handle_input(Input::Received {
-                conn: pick(&net.conns, conn),
-                bytes: REPLIES[usize::from(which) % REPLIES.len()],
-                now,
-            }),
+            Step::Received { conn, bytes } => {
+                let conn = pick(&net.conns, conn);
+                net.tainted.insert(conn);
+                core.handle_input(Input::Received {
+                    conn,
+                    bytes: &bytes,
+                    now,
+                });
+            }
+            Step::Reply { conn, which } => {
+                let conn = pick(&net.conns, conn);
+                let bytes = REPLIES[usize::from(which) % REPLIES.len()];
+                // One frame: unless it is a push, the core takes it as the oldest command's reply.
+                if bytes.first() != Some(&b'>') {
+                    *net.answered_by_fuzzer.entry(conn).or_default() += 1;
+                }
+                core.handle_input(Input::Received { conn, bytes, now });
+            }
             Step::Closed { conn } => core.handle_input(Input::Closed {
                 conn: pick(&net.conns, conn),
                 now,
