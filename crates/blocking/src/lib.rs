@@ -39,8 +39,8 @@ use slotwise_client::resp::Arg;
 
 pub use slotwise_client::{
     Auth, ClientConfig, Credentials, CredentialsProvider, Endpoint, Error, Frame, FromFrame,
-    Handle, Pending, ReadFrom, Request, RequestError, Result, ServerError, Stats, TlsOptions,
-    commands,
+    Handle, PartFailure, Pending, Pipeline, ReadFrom, Request, RequestError, Result, Scan,
+    ServerError, Stats, Target, TlsOptions, Topology, commands,
 };
 
 /// A Redis Cluster client for synchronous code.
@@ -172,6 +172,53 @@ impl Client {
         block_on(self.handle.ttl(key))
     }
 
+    /// A [`Pipeline`]: add commands, then [`Pipeline::wait`] for every outcome, in order.
+    pub fn pipeline(&self) -> Pipeline {
+        self.handle.pipeline()
+    }
+
+    /// A cluster-wide `SCAN` over every shard, as an iterator of keys (each step parks the
+    /// calling thread): see [`Scan`] for `MATCH`/`COUNT`/`TYPE` and the guarantee.
+    pub fn scan(&self, scan: impl FnOnce(Scan) -> Scan) -> ScanIter {
+        ScanIter {
+            scan: scan(self.handle.scan()),
+            batch: Vec::new().into_iter(),
+        }
+    }
+
+    /// Runs `request` on the node `target` names (see [`Handle::send_to`]).
+    pub fn send_to(&self, target: Target, request: Request) -> Result<Frame> {
+        self.handle.submit_to(target, request).wait()
+    }
+
+    /// The topology the client routes by: shards, primaries, replicas, node ids, slots.
+    pub fn topology(&self) -> Result<Topology> {
+        block_on(self.handle.topology())
+    }
+
+    /// `PING` on one node (see [`Handle::ping`]).
+    pub fn ping(&self) -> Result<()> {
+        block_on(self.handle.ping())
+    }
+
+    /// `PING` on every node: each endpoint with its round trip time or error.
+    pub fn ping_all(&self) -> Result<Vec<(Endpoint, Result<Duration>)>> {
+        block_on(self.handle.ping_all())
+    }
+
+    /// `DBSIZE`, summed over every primary.
+    pub fn dbsize(&self) -> Result<u64> {
+        block_on(self.handle.dbsize())
+    }
+
+    /// `MGET` of keys in any slots: the values in the order of `keys`.
+    pub fn mget<K: AsRef<[u8]>>(
+        &self,
+        keys: impl IntoIterator<Item = K>,
+    ) -> Result<Vec<Option<Bytes>>> {
+        block_on(self.handle.mget(keys))
+    }
+
     /// True once the client is shut down.
     #[must_use]
     pub fn is_closed(&self) -> bool {
@@ -187,6 +234,39 @@ impl Client {
     /// (through any clone) end with [`Error::Closed`]. Returns once the driver has stopped.
     pub fn shutdown(&self) {
         block_on(self.handle.shutdown());
+    }
+}
+
+/// The keys of a cluster-wide `SCAN`, from [`Client::scan`]. An error ends the iteration after it
+/// is yielded; [`ScanIter::cursor`] tells where to resume.
+#[derive(Debug)]
+pub struct ScanIter {
+    scan: Scan,
+    batch: std::vec::IntoIter<Bytes>,
+}
+
+impl ScanIter {
+    /// Where the walk stands (for [`Handle::scan_from`]).
+    #[must_use]
+    pub fn cursor(&self) -> &[u8] {
+        self.scan.cursor()
+    }
+}
+
+impl Iterator for ScanIter {
+    type Item = Result<Bytes>;
+
+    fn next(&mut self) -> Option<Result<Bytes>> {
+        loop {
+            if let Some(key) = self.batch.next() {
+                return Some(Ok(key));
+            }
+            match block_on(self.scan.next_batch()) {
+                Ok(Some(keys)) => self.batch = keys.into_iter(),
+                Ok(None) => return None,
+                Err(e) => return Some(Err(e)),
+            }
+        }
     }
 }
 

@@ -67,7 +67,7 @@ fn every_slot_through_one_hostname_seed() {
     client.cmd(["LPUSH", "list", "x"]).unwrap();
     let e = client.cmd(["INCR", "list"]).unwrap_err();
     assert_eq!(e.server_code(), Some("WRONGTYPE"), "{e}");
-    let e = client.cmd(["MGET", "a", "b"]).unwrap_err();
+    let e = client.cmd(["MSETNX", "a", "1", "b", "2"]).unwrap_err();
     assert!(matches!(e, Error::Request(RequestError::CrossSlot)), "{e}");
     let before = client.stats().unwrap();
     assert_eq!(before.connections, 3, "{before:?}");

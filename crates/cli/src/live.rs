@@ -6,7 +6,11 @@
 //!          [--user U --pass P | --pass P] [--timeout SECS] [--json] CMD ARG…
 //! ```
 //!
-//! The reply is printed as `slotwise decode` prints frames (`--json`: one JSON object). An error
+//! The reply is printed as `slotwise decode` prints frames, like redis-cli (`--json`: the reply as
+//! plain JSON: strings, numbers, `null`, arrays, objects, `{"error": …}`). Commands for several
+//! nodes go through the core's plans: `DBSIZE` sums every primary, `KEYS *` lists every shard's
+//! keys, `MGET`/`DEL`/`MSET` over slots are split, `FLUSHALL` and `SCRIPT LOAD` reach every
+//! primary, and `SCAN 0` walks the whole cluster (its cursor is the client's own). An error
 //! reply is printed the same way (`(error) …`) and the exit status is 1; a client error (timeout,
 //! cluster down, authentication refused …) goes to stderr, also with status 1.
 
@@ -16,6 +20,7 @@ use slotwise_blocking::{Client, ClientConfig, Error, Frame, Request, TlsOptions}
 
 use crate::Failure;
 use crate::decode::{render, to_json};
+use serde_json::{Value, json};
 
 const USAGE: &str = "usage: slotwise -c HOST:PORT [--tls [--cacert F] [--cert F --key F] [--sni NAME]] \
                      [--user U] [--pass P] [--timeout SECS] [--json] CMD ARG…";
@@ -152,13 +157,53 @@ pub(crate) fn run(args: &[String]) -> Result<(), Failure> {
     };
     let mut out = String::new();
     if json {
-        out = to_json(&frame).to_string();
+        out = plain_json(&frame).to_string();
         out.push('\n');
     } else {
         render(&frame, 0, &mut out);
     }
     emit(&out)?;
     if failed { Err(Failure::Reply) } else { Ok(()) }
+}
+
+/// A reply as plain JSON, the way a script wants it: a bulk or simple string is a string (or
+/// `{"hex": …}` when it is not UTF-8), an integer or double a number, nil `null`, an array or set
+/// an array, a map an object (non-string keys as their JSON text), an error `{"error": line}`;
+/// other frames keep `slotwise decode --json`'s typed form.
+fn plain_json(frame: &Frame) -> Value {
+    let text = |b: &[u8]| match std::str::from_utf8(b) {
+        Ok(s) => Value::String(s.to_owned()),
+        Err(_) => json!({ "hex": b.iter().map(|x| format!("{x:02x}")).collect::<String>() }),
+    };
+    match frame {
+        Frame::SimpleString(s) | Frame::BulkString(s) => text(s),
+        Frame::Verbatim(v) => text(&v.text),
+        Frame::SimpleError(e) | Frame::BulkError(e) => json!({ "error": text(e) }),
+        Frame::Integer(n) => json!(n),
+        Frame::Boolean(b) => json!(b),
+        Frame::Double(d) => std::str::from_utf8(d.text())
+            .ok()
+            .and_then(|t| t.parse::<f64>().ok())
+            .map_or_else(|| to_json(frame), |x| json!(x)),
+        Frame::Null | Frame::NullBulk | Frame::NullArray => Value::Null,
+        Frame::Array(items) | Frame::Set(items) | Frame::Push(items) => {
+            Value::Array(items.iter().map(plain_json).collect())
+        }
+        Frame::Map(pairs) => Value::Object(
+            pairs
+                .iter()
+                .map(|(k, v)| {
+                    let key = match plain_json(k) {
+                        Value::String(s) => s,
+                        other => other.to_string(),
+                    };
+                    (key, plain_json(v))
+                })
+                .collect(),
+        ),
+        Frame::Attributed(a) => plain_json(&a.frame),
+        _ => to_json(frame),
+    }
 }
 
 /// Writes to stdout and flushes; a closed pipe (`| head`) is not an error.

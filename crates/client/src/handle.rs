@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use futures_channel::oneshot;
-use slotwise_cluster::{Frame, Request, RequestError, Stats};
+use slotwise_cluster::{Endpoint, Frame, Request, RequestError, Stats, Target, Topology};
 use slotwise_resp::Arg;
 
 use crate::adapter::{Inbox, Msg};
@@ -118,7 +118,7 @@ impl Future for Pending {
 }
 
 /// A top-level error reply becomes [`Error::Redis`].
-fn reply(frame: Frame) -> Result<Frame, Error> {
+pub(crate) fn reply(frame: Frame) -> Result<Frame, Error> {
     match frame {
         Frame::SimpleError(line) | Frame::BulkError(line) => {
             Err(Error::Redis(ServerError::from_bytes(&line)))
@@ -262,6 +262,86 @@ impl Handle {
     pub async fn ttl(&self, key: impl AsRef<[u8]>) -> Result<Option<Duration>, Error> {
         let ms: i64 = self.send_as(commands::pttl(key)).await?;
         Ok(u64::try_from(ms).ok().map(Duration::from_millis))
+    }
+
+    /// Runs `request` on the node `target` names — an endpoint, a node id, or the primary of a
+    /// slot — whatever its keys say: the escape hatch for commands the client's own routing does
+    /// not cover (`CLIENT LIST` on one node, `DEBUG`, a module's admin command). Sent to a node
+    /// by endpoint or id, a `MOVED` is the reply, not followed. A node not in the current
+    /// topology: [`RequestError::UnknownNode`].
+    pub async fn send_to(&self, target: Target, request: Request) -> Result<Frame, Error> {
+        self.submit_to(target, request).await
+    }
+
+    /// [`Handle::send_to`], submitted now: its outcome as a future (submitting several before
+    /// awaiting any sends them at once).
+    pub fn submit_to(&self, target: Target, request: Request) -> Pending {
+        let (reply, rx) = oneshot::channel();
+        let sent = self.send_msg(Msg::SubmitTo {
+            request,
+            target,
+            reply,
+        });
+        Pending::new(sent.then_some(rx))
+    }
+
+    /// The topology the client routes by: every shard with its primary, replicas, node ids and
+    /// slots (the last one a refresh accepted).
+    pub async fn topology(&self) -> Result<Topology, Error> {
+        let (reply, rx) = oneshot::channel();
+        if !self.send_msg(Msg::Topology { reply }) {
+            return Err(Error::Closed);
+        }
+        rx.await
+            .map_err(|_| Error::Closed)?
+            .ok_or(Error::Request(RequestError::ClusterDown { slot: None }))
+    }
+
+    /// `PING` on one node (a primary with a healthy connection, chosen at random): is the client
+    /// connected to the cluster. See [`Handle::ping_all`] for every node.
+    pub async fn ping(&self) -> Result<(), Error> {
+        self.send_as::<()>(Request::new(["PING"])).await
+    }
+
+    /// `PING` on every node of the topology, primaries and replicas, at once: each node's
+    /// endpoint with its outcome (its round trip time, or why it failed).
+    pub async fn ping_all(&self) -> Result<Vec<(Endpoint, Result<Duration, Error>)>, Error> {
+        let topology = self.topology().await?;
+        let endpoints: Vec<Endpoint> = topology
+            .shards()
+            .iter()
+            .flat_map(|s| s.nodes())
+            .filter_map(|n| n.endpoint.clone())
+            .collect();
+        let started = std::time::Instant::now();
+        let pings: Vec<_> = endpoints
+            .iter()
+            .map(|e| self.submit_to(Target::Node(e.clone()), Request::new(["PING"])))
+            .collect();
+        let mut out = Vec::with_capacity(pings.len());
+        for (endpoint, ping) in endpoints.into_iter().zip(pings) {
+            let outcome = ping.await.map(|_| started.elapsed());
+            out.push((endpoint, outcome));
+        }
+        Ok(out)
+    }
+
+    /// `DBSIZE`: the number of keys, summed over every primary.
+    pub async fn dbsize(&self) -> Result<u64, Error> {
+        self.send_as(Request::new(["DBSIZE"])).await
+    }
+
+    /// `MGET` of keys in any slots (split by slot, sent as one batch per node): the values in the
+    /// order of `keys`.
+    pub async fn mget<K: AsRef<[u8]>>(
+        &self,
+        keys: impl IntoIterator<Item = K>,
+    ) -> Result<Vec<Option<Bytes>>, Error> {
+        let keys: Vec<K> = keys.into_iter().collect();
+        let mut args: Vec<&[u8]> = Vec::with_capacity(keys.len() + 1);
+        args.push(b"MGET");
+        args.extend(keys.iter().map(AsRef::as_ref));
+        self.send_as(Request::new(args)).await
     }
 
     /// The core's counters as of now: requests, replies and failures by kind, `MOVED`/`ASK`

@@ -59,6 +59,8 @@ mod config;
 mod convert;
 mod error;
 mod handle;
+mod pipeline;
+mod scan;
 mod tls;
 mod trace;
 mod transaction;
@@ -67,13 +69,16 @@ pub use config::{ClientConfig, DEFAULT_PORT};
 pub use convert::{ConvertError, FromFrame};
 pub use error::{Error, Result, ServerError};
 pub use handle::{Handle, Pending};
+pub use pipeline::Pipeline;
+pub use scan::Scan;
 pub use tls::{Pem, TlsOptions};
 pub use transaction::Transaction;
 
 /// Re-exported from the core: what requests, replies and configuration are made of.
 pub use slotwise_cluster::{
-    Auth, Backoff, Config, Credentials, CredentialsProvider, Endpoint, Event, Frame, Protocol,
-    ReadFrom, RedirectKind, RefreshPolicy, Request, RequestError, SessionId, Stats,
+    Auth, Backoff, Config, Credentials, CredentialsProvider, Endpoint, Event, Frame, PartFailure,
+    Protocol, ReadFrom, RedirectKind, RefreshPolicy, Request, RequestError, SessionId, Stats,
+    Target, Topology,
 };
 /// Re-exported so that adapters and applications name the same versions.
 pub use {bytes, futures_channel, rustls, slotwise_resp as resp};

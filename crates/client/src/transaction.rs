@@ -60,7 +60,7 @@ impl Handle {
         self.open_session(Some(slot))
     }
 
-    fn open_session(&self, slot: Option<u16>) -> Transaction {
+    pub(crate) fn open_session(&self, slot: Option<u16>) -> Transaction {
         let token = self.token();
         self.send_msg(Msg::OpenSession { token, slot });
         Transaction {

@@ -25,12 +25,13 @@ use alloc::string::String;
 use alloc::vec::Vec;
 use core::cmp::Reverse;
 
-use slotwise_slot::{CommandTable, RequestPolicy, Route};
+use slotwise_slot::{CommandTable, RequestPolicy, ResponsePolicy, Route};
 use slotwise_topology::Endpoint;
 
 use crate::entry::{Entry, Kind, Lane};
 use crate::idempotent;
 use crate::node::Node;
+use crate::plan::{self, Part, Plans, Shape};
 use crate::refresh::Refresh;
 use crate::request::{ArgList, block_time};
 use crate::rng::Rng;
@@ -98,6 +99,10 @@ pub struct Cluster {
     pub(crate) next_session: u64,
     /// Blocking requests by id, for [`Cluster::cancel`].
     pub(crate) cancellable: BTreeMap<RequestId, Key>,
+    /// Requests sent as several parts (fan-out, multi-key split).
+    pub(crate) plans: Plans,
+    /// Cluster `SCAN` steps in flight.
+    pub(crate) scans: crate::scan::Scans,
 }
 
 impl core::fmt::Debug for Cluster {
@@ -141,6 +146,8 @@ impl Cluster {
             sessions: BTreeMap::new(),
             next_session: 0,
             cancellable: BTreeMap::new(),
+            plans: Plans::default(),
+            scans: crate::scan::Scans::default(),
         };
         cluster.start_refresh(RefreshReason::Bootstrap, true);
         cluster
@@ -185,10 +192,37 @@ impl Cluster {
             Route::SingleSlot { slot, read_only } => (Some(slot.get()), read_only),
             Route::NoKey { read_only } => (None, read_only),
             Route::MultiNode {
-                request_policy: RequestPolicy::MultiShard,
+                request_policy,
+                response_policy,
+                read_only,
                 ..
+            } => {
+                let name = classified
+                    .command
+                    .map_or_else(String::new, |c| String::from(&*c.name));
+                let step = classified
+                    .command
+                    .map_or(1, |c| usize::try_from(c.key_step).unwrap_or(1).max(1));
+                let keys: Vec<usize> = classified.keys.iter().map(|k| k.index).collect();
+                let deadline = self.deadline_of(now, &request, args);
+                if name == "scan" {
+                    self.scan_step(now, id, args, deadline);
+                    return id;
+                }
+                match self.shape(&name, request_policy, response_policy, args, &keys, step) {
+                    Ok(None) => (None, read_only), // PING: one node
+                    Ok(Some(shape)) => {
+                        let idempotent = request.idempotent;
+                        self.start_plan(now, id, name, shape, read_only, idempotent, deadline);
+                        return id;
+                    }
+                    Err(error) => {
+                        self.reply(id, Err(error));
+                        return id;
+                    }
+                }
             }
-            | Route::CrossSlot { .. } => {
+            Route::CrossSlot { .. } => {
                 self.reply(id, Err(RequestError::CrossSlot));
                 return id;
             }
@@ -226,6 +260,60 @@ impl Cluster {
         }
         self.dispatch(key);
         id
+    }
+
+    /// What a multi-node command becomes (`Ok(None)`: an ordinary keyless command after all).
+    fn shape(
+        &mut self,
+        name: &str,
+        request: RequestPolicy,
+        response: Option<ResponsePolicy>,
+        args: &[&[u8]],
+        keys: &[usize],
+        step: usize,
+    ) -> Result<Option<Shape>, RequestError> {
+        let unsupported = || RequestError::Unsupported {
+            command: String::from(name),
+        };
+        match request {
+            RequestPolicy::MultiShard => {
+                // Split only where each key's part stands alone: per-key replies (`MGET`), a sum
+                // (`DEL`, `EXISTS`), or `all_succeeded` (`MSET`). `MSETNX` (all or nothing) is not.
+                let splittable = matches!(
+                    response,
+                    None | Some(ResponsePolicy::AggSum | ResponsePolicy::AllSucceeded)
+                );
+                if !self.config.split_multi_key || !splittable {
+                    return Err(RequestError::CrossSlot);
+                }
+                let mut shape = plan::split_by_slot(args, keys, step).ok_or_else(unsupported)?;
+                if let Some(j) = response.and_then(|r| plan::fanout_join(name, Some(r))) {
+                    shape.join = j;
+                }
+                Ok(Some(shape))
+            }
+            // `PING` is a health check of the connection: one node answers (see `Cluster::submit`).
+            _ if name == "ping" => Ok(None),
+            // Blocking on every primary, each on a fresh connection that wrote nothing: not what a
+            // caller of `WAIT` means.
+            _ if name == "wait" || name == "waitaof" => Err(unsupported()),
+            RequestPolicy::AllShards | RequestPolicy::AllNodes => {
+                let mut join = plan::fanout_join(name, response).ok_or_else(unsupported)?;
+                let parts: Vec<Part> = self
+                    .fanout_targets(request)
+                    .into_iter()
+                    .map(|target| Part {
+                        wire: Request::new(args.iter().copied()).wire,
+                        target,
+                    })
+                    .collect();
+                if let plan::Join::AnyNonNil { start } = &mut join {
+                    *start = self.rng.below(parts.len().max(1) as u64) as u32;
+                }
+                Ok(Some(Shape { parts, join }))
+            }
+            _ => Err(unsupported()),
+        }
     }
 
     /// The request's deadline: `now + timeout`, plus the block time of a blocking command (none

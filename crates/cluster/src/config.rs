@@ -262,6 +262,14 @@ pub struct Config {
     pub rng_seed: u64,
     /// Limits on every reply the decoder accepts.
     pub decoder_limits: Limits,
+    /// Split a multi-key command whose keys span slots (`MGET`, `MSET`, `DEL`, `UNLINK`,
+    /// `EXISTS`, `TOUCH`: the commands whose tips say `request_policy:multi_shard` and whose
+    /// replies are per key or add up) into one command per slot, and join the replies (on by
+    /// default). Such a command is then not atomic across slots: `MSET` may apply on some
+    /// shards and fail on another (the error says so: [`RequestError::Partial`](crate::RequestError::Partial)
+    /// `{ maybe_applied }`). Off: such commands end with
+    /// [`RequestError::CrossSlot`](crate::RequestError::CrossSlot), as `MSETNX` always does.
+    pub split_multi_key: bool,
 }
 
 impl Config {
@@ -283,6 +291,7 @@ impl Config {
             read_from: ReadFrom::Primary,
             rng_seed: 0x5107_5157,
             decoder_limits: Limits::default(),
+            split_multi_key: true,
         }
     }
 }

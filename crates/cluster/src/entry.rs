@@ -12,6 +12,10 @@ pub(crate) enum Kind {
     User,
     /// A topology refresh round: `CLUSTER SHARDS`, or `CLUSTER SLOTS` when `slots`.
     Refresh { round: u64, slots: bool },
+    /// Part `index` of a request plan (see `plan.rs`): the outcome goes to the plan.
+    Part { plan: u64, index: u32 },
+    /// A request of cluster `SCAN` step `step` (see `scan.rs`).
+    Scan { step: u64 },
 }
 
 /// Which kind of connection a request runs on.
@@ -71,6 +75,9 @@ pub(crate) struct Entry {
     pub(crate) lane: Lane,
     /// Submitted inside `MULTI` (its reply is `+QUEUED`; it cannot run without the `EXEC`).
     pub(crate) in_multi: bool,
+    /// `MOVED`/`ASK` replies are followed (false for a request sent to a node the caller chose:
+    /// the redirect is its reply).
+    pub(crate) follow_redirects: bool,
 }
 
 impl Entry {
@@ -95,6 +102,7 @@ impl Entry {
             last: None,
             lane: Lane::Shared,
             in_multi: false,
+            follow_redirects: true,
         }
     }
 }

@@ -1,6 +1,7 @@
 //! [`RequestError`]: why a request ended without a reply from Redis.
 
 use alloc::string::String;
+use alloc::vec::Vec;
 use core::fmt;
 
 use slotwise_resp::DecodeError;
@@ -35,15 +36,48 @@ pub enum RequestError {
         /// The slot, if the command has one.
         slot: Option<u16>,
     },
-    /// The keys hash to more than one slot (the server would say `CROSSSLOT`). Splitting such
-    /// commands is a later feature.
+    /// The keys hash to more than one slot (the server would say `CROSSSLOT`) for a command that
+    /// cannot be split by slot without changing what it means (`MSETNX`, `SUNIONSTORE`,
+    /// `EVAL` …, or any command with [`Config::split_multi_key`](crate::Config::split_multi_key)
+    /// off). `MGET`, `MSET`, `DEL`, `UNLINK`, `EXISTS` and `TOUCH` are split instead.
     CrossSlot,
-    /// A command that must go to several nodes (`DBSIZE`, `KEYS`, `FLUSHALL`, `SCRIPT LOAD` …).
-    /// Fan-out is a later feature; such commands are refused rather than sent to one node, where they
-    /// would give a partial answer.
+    /// A command the core cannot route as asked (`SCAN` without [`Cluster::submit_scan`](crate::Cluster::submit_scan),
+    /// `WAIT`, a `request_policy:special` command it has no rule for): refused rather than sent to
+    /// one node, where it would give a partial answer. [`Cluster::submit_to`](crate::Cluster::submit_to)
+    /// sends it to a node of the caller's choice.
     Unsupported {
         /// The command name, lowercase.
         command: String,
+    },
+    /// Some parts of a command sent to several nodes (a fan-out such as `DBSIZE`, or a multi-key
+    /// command split by slot such as `MGET`) ended without a reply. The answer would be partial,
+    /// so none is given.
+    Partial {
+        /// The parts that failed: the node each went to (when it reached one) and why.
+        failed: Vec<PartFailure>,
+        /// How many parts there were.
+        parts: usize,
+        /// A write that may have run on some nodes: parts succeeded, or a failed part may have
+        /// run (see [`RequestError::maybe_applied`]).
+        maybe_applied: bool,
+    },
+    /// The nodes of a fan-out that must agree (`SCRIPT LOAD`, `FUNCTION LOAD`: the same SHA or
+    /// library name everywhere) answered differently.
+    Disagreement {
+        /// The command name, lowercase.
+        command: String,
+    },
+    /// [`Cluster::submit_to`](crate::Cluster::submit_to) named a node the current topology does
+    /// not have.
+    UnknownNode {
+        /// The endpoint or node id asked for.
+        node: String,
+    },
+    /// A cluster `SCAN` cursor that this client cannot continue: mangled, made by another
+    /// version, or from another cluster.
+    InvalidCursor {
+        /// What is wrong.
+        problem: &'static str,
     },
     /// The command line is invalid (wrong arity, keys not findable …), as the server would say.
     InvalidCommand(KeysError),
@@ -132,6 +166,10 @@ impl RequestError {
                 ..
             } | RequestError::Protocol { .. }
                 | RequestError::Timeout { written: true, .. }
+                | RequestError::Partial {
+                    maybe_applied: true,
+                    ..
+                }
         )
     }
 
@@ -159,6 +197,14 @@ impl RequestError {
             RequestError::SlotMoved { .. } => "SlotMoved",
             RequestError::SessionEnded { .. } => "SessionEnded",
             RequestError::Cancelled => "Cancelled",
+            RequestError::Partial {
+                maybe_applied: true,
+                ..
+            } => "Partial(maybe_applied)",
+            RequestError::Partial { .. } => "Partial",
+            RequestError::Disagreement { .. } => "Disagreement",
+            RequestError::UnknownNode { .. } => "UnknownNode",
+            RequestError::InvalidCursor { .. } => "InvalidCursor",
         }
     }
 }
@@ -197,8 +243,33 @@ impl fmt::Display for RequestError {
             }
             RequestError::Unsupported { command } => write!(
                 f,
-                "'{command}' must go to several nodes; fan-out is not supported yet"
+                "'{command}' cannot be routed by the client; send it to a chosen node instead"
             ),
+            RequestError::Partial {
+                failed,
+                parts,
+                maybe_applied,
+            } => {
+                write!(f, "{} of {parts} parts failed:", failed.len())?;
+                for (i, p) in failed.iter().enumerate() {
+                    let sep = if i == 0 { " " } else { "; " };
+                    match &p.node {
+                        Some(node) => write!(f, "{sep}{node}: {}", p.error)?,
+                        None => write!(f, "{sep}{}", p.error)?,
+                    }
+                }
+                if *maybe_applied {
+                    f.write_str(" (the command may have been applied on some nodes)")?;
+                }
+                Ok(())
+            }
+            RequestError::Disagreement { command } => {
+                write!(f, "the nodes answered '{command}' differently")
+            }
+            RequestError::UnknownNode { node } => {
+                write!(f, "no node {node} in the current topology")
+            }
+            RequestError::InvalidCursor { problem } => write!(f, "invalid SCAN cursor: {problem}"),
             RequestError::InvalidCommand(e) => write!(f, "invalid command: {e}"),
             RequestError::ConnectionLost {
                 maybe_applied,
@@ -246,6 +317,15 @@ impl fmt::Display for RequestError {
             RequestError::Cancelled => f.write_str("cancelled"),
         }
     }
+}
+
+/// One failed part of a multi-node command (see [`RequestError::Partial`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PartFailure {
+    /// The node the part went to last, if it reached one.
+    pub node: Option<Endpoint>,
+    /// Why it failed.
+    pub error: RequestError,
 }
 
 impl core::error::Error for RequestError {

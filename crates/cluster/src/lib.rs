@@ -136,17 +136,20 @@ mod io;
 mod lifecycle;
 mod node;
 mod outcome;
+mod plan;
 mod pool;
 mod redirect;
 mod refresh;
 mod request;
 mod rng;
 mod routing;
+mod scan;
 mod session;
 mod slab;
 mod slot_map;
 mod stateful;
 mod stats;
+mod target;
 mod time;
 mod timers;
 
@@ -158,14 +161,15 @@ pub use config::{
     Auth, Backoff, Config, Credentials, CredentialsProvider, Protocol, ReadFrom, RefreshPolicy,
     RefreshTriggers, Tls,
 };
-pub use error::RequestError;
+pub use error::{PartFailure, RequestError};
 pub use event::{Event, RedirectKind, RefreshReason};
 pub use io::{ConnId, Input, Output, RequestId};
 pub use request::Request;
 pub use session::SessionId;
 pub use stats::Stats;
+pub use target::Target;
 pub use time::Instant;
 
 /// Re-exported: the frames replies come in, and the endpoints and diffs events speak of.
 pub use slotwise_resp::Frame;
-pub use slotwise_topology::{Endpoint, TopologyDiff};
+pub use slotwise_topology::{Endpoint, Topology, TopologyDiff};

@@ -397,7 +397,9 @@ impl Cluster {
                 && n.dedicated.is_empty()
                 && n.pool_waiting.is_empty()
         }) && !self.slot_map.references(node)
-            && !self.refresh.uses(node);
+            && !self.refresh.uses(node)
+            && !self.plans.uses(node)
+            && !self.scans.uses(node);
         if !unused {
             return;
         }

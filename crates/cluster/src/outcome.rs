@@ -66,6 +66,8 @@ impl Cluster {
             Kind::Refresh { round, slots } => {
                 self.on_refresh_result(round, slots, entry.pinned, result.ok());
             }
+            Kind::Part { plan, index } => self.on_part(plan, index, entry.node, result),
+            Kind::Scan { step } => self.on_scan_part(step, result),
         }
     }
 
@@ -76,11 +78,13 @@ impl Cluster {
             return;
         };
         entry.place = Place::Abandoned;
-        let (id, kind, pinned) = (entry.id, entry.kind, entry.pinned);
+        let (id, kind, pinned, node) = (entry.id, entry.kind, entry.pinned, entry.node);
         self.cancellable.remove(&id);
         match kind {
             Kind::User => self.reply(id, Err(error)),
             Kind::Refresh { round, slots } => self.on_refresh_result(round, slots, pinned, None),
+            Kind::Part { plan, index } => self.on_part(plan, index, node, Err(error)),
+            Kind::Scan { step } => self.on_scan_part(step, Err(error)),
         }
     }
 

@@ -103,6 +103,7 @@ impl Cluster {
             self.finish(key, Ok(frame));
             return;
         }
+        let follow = entry.follow_redirects;
         match entry.lane {
             Lane::Session(s) => return self.on_session_reply(s, node, conn, key, frame),
             // The blocking command is done with its connection, whatever the reply says.
@@ -113,6 +114,9 @@ impl Cluster {
             return;
         };
         match classify(&frame, replier) {
+            Some(Redirect::Moved { .. } | Redirect::Ask { .. }) if !follow => {
+                self.finish(key, Ok(frame));
+            }
             None => self.finish(key, Ok(frame)),
             Some(Redirect::Moved { slot, to }) => self.on_moved(node, key, slot, to),
             Some(Redirect::Ask { slot, to }) => {

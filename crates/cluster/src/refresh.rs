@@ -291,6 +291,7 @@ impl Cluster {
         let empty = TopologyBuilder::new().build();
         let old = self.slot_map.known.take();
         let changes = diff(old.as_ref().unwrap_or(&empty), &topology);
+        self.scans.learn(topology.nodes().map(|n| n.id.as_str()));
         let prefer_replicas = self.config.read_from == ReadFrom::PreferReplica;
 
         // Nodes, shards and slots.

@@ -119,6 +119,11 @@ impl Request {
     pub fn encoded(&self) -> &Bytes {
         &self.wire
     }
+
+    /// The arguments, the command name first.
+    pub fn args(&self) -> impl Iterator<Item = &[u8]> + '_ {
+        WireArgs::new(&self.wire).into_iter().flatten()
+    }
 }
 
 /// The arguments of an encoded command (which this crate wrote, or [`Request::from_encoded`] checked).

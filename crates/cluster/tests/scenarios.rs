@@ -520,25 +520,6 @@ fn malformed_reply_closes_the_connection_and_retries_reads() {
 }
 
 #[test]
-fn cross_slot_and_multi_node_commands_are_refused() {
-    let (mut s, _a, _b) = ready(Script::config(A));
-    let id = s.get(&["MGET", "foo", "bar"]);
-    assert_eq!(s.reply_of(id), Err(RequestError::CrossSlot));
-    let id = s.get(&["RENAME", "foo", "bar"]);
-    assert_eq!(s.reply_of(id), Err(RequestError::CrossSlot));
-    let id = s.get(&["DBSIZE"]);
-    assert!(matches!(
-        s.reply_of(id),
-        Err(RequestError::Unsupported { .. })
-    ));
-    let id = s.get(&["GET"]);
-    assert!(matches!(
-        s.reply_of(id),
-        Err(RequestError::InvalidCommand(_))
-    ));
-}
-
-#[test]
 fn connect_timeout_and_reconnect_backoff() {
     let mut s = Script::new(Script::config(A));
     let a = s.expect_connect_pending(A);

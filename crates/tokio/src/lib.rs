@@ -23,8 +23,8 @@ use std::ops::Deref;
 
 pub use slotwise_client::{
     Auth, ClientConfig, Credentials, CredentialsProvider, Endpoint, Error, Frame, FromFrame,
-    Handle, Pending, ReadFrom, Request, RequestError, Result, ServerError, Stats, TlsOptions,
-    Transaction, commands,
+    Handle, PartFailure, Pending, Pipeline, ReadFrom, Request, RequestError, Result, Scan,
+    ServerError, Stats, Target, TlsOptions, Topology, Transaction, commands,
 };
 
 /// A Redis Cluster client on tokio.

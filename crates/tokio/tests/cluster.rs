@@ -110,7 +110,7 @@ async fn every_slot_through_one_hostname_seed() {
     client.cmd(["LPUSH", "list", "x"]).await.unwrap();
     let e = client.cmd(["INCR", "list"]).await.unwrap_err();
     assert_eq!(e.server_code(), Some("WRONGTYPE"), "{e}");
-    let e = client.cmd(["MGET", "a", "b"]).await.unwrap_err();
+    let e = client.cmd(["MSETNX", "a", "1", "b", "2"]).await.unwrap_err();
     assert!(matches!(e, Error::Request(RequestError::CrossSlot)), "{e}");
     let e = client
         .query::<i64, _>(["GET", keys[1].as_str()])

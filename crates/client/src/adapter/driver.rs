@@ -11,7 +11,7 @@ use bytes::Bytes;
 use futures_channel::{mpsc, oneshot};
 use slotwise_cluster::{
     Cluster, ConnId, Endpoint, Frame, Input, Instant, Output, Request, RequestError, RequestId,
-    SessionId, Stats,
+    SessionId, Stats, Target, Topology,
 };
 
 use crate::tls::{TlsTarget, server_name};
@@ -19,6 +19,50 @@ use crate::{ClientConfig, Error, trace};
 
 /// Where a request's outcome goes.
 pub type ReplySender = oneshot::Sender<Result<Frame, RequestError>>;
+
+/// The most requests of one pipeline in the core at once.
+pub const PIPELINE_WINDOW: usize = 4096;
+
+/// Who waits for a request's outcome.
+enum Waiter {
+    One(ReplySender),
+    /// Command `index` of pipeline `batch`.
+    Batch {
+        batch: u64,
+        index: usize,
+    },
+}
+
+/// A pipeline in the driver.
+struct Batch {
+    outcomes: Vec<Option<Result<Frame, RequestError>>>,
+    /// Not submitted yet (after `next`).
+    unsent: std::vec::IntoIter<Request>,
+    next: usize,
+    in_core: usize,
+    left: usize,
+    reply: oneshot::Sender<Vec<Result<Frame, RequestError>>>,
+}
+
+/// Request ids are sequential: hashing them is wasted work.
+#[derive(Default, Clone, Copy)]
+struct IdHasher(u64);
+
+impl std::hash::Hasher for IdHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = (self.0 << 8) | u64::from(b);
+        }
+    }
+    fn write_u64(&mut self, n: u64) {
+        self.0 = n;
+    }
+}
+
+type IdMap<V> = HashMap<RequestId, V, std::hash::BuildHasherDefault<IdHasher>>;
 
 /// A message to the driver: from the application (through a [`Handle`](crate::Handle)) or from
 /// whatever does a connection's I/O (the async loop, or the blocking adapter's threads).
@@ -69,6 +113,30 @@ pub enum Msg {
         until: StdInstant,
         /// Told then.
         done: oneshot::Sender<()>,
+    },
+    /// Run `requests` as a pipeline: all of them, each routed, redirected and retried on its
+    /// own; their outcomes go to `reply` together, in order. At most [`PIPELINE_WINDOW`] of them
+    /// are in the core at once (the rest wait in the driver), so a huge pipeline neither fills
+    /// the nodes' queues nor fails with `QueueFull`.
+    Pipeline {
+        /// The commands, in order.
+        requests: Vec<Request>,
+        /// Where the outcomes go.
+        reply: oneshot::Sender<Vec<Result<Frame, RequestError>>>,
+    },
+    /// Run `request` on the node `target` names (see [`Cluster::submit_to`]).
+    SubmitTo {
+        /// The request.
+        request: Request,
+        /// The node.
+        target: Target,
+        /// Where the outcome goes.
+        reply: ReplySender,
+    },
+    /// Send the topology the core routes by (`None` before the first) to `reply`.
+    Topology {
+        /// Where it goes.
+        reply: oneshot::Sender<Option<Topology>>,
     },
     /// Send the core's counters, as of now, to `reply`.
     Stats {
@@ -155,7 +223,11 @@ pub type Ready = oneshot::Receiver<Result<(), Error>>;
 pub struct Driver {
     cluster: Cluster,
     origin: StdInstant,
-    pending: HashMap<RequestId, ReplySender>,
+    pending: IdMap<Waiter>,
+    batches: HashMap<u64, Batch>,
+    next_batch: u64,
+    /// Pipelines with requests not yet in the core.
+    filling: Vec<u64>,
     /// Blocking requests by the caller's token, for [`Msg::Cancel`].
     cancellable: HashMap<u64, RequestId>,
     sessions: HashMap<u64, SessionId>,
@@ -218,7 +290,10 @@ impl Driver {
         let driver = Driver {
             cluster: Cluster::new(core, Instant::ZERO),
             origin,
-            pending: HashMap::new(),
+            pending: IdMap::default(),
+            batches: HashMap::new(),
+            next_batch: 0,
+            filling: Vec::new(),
             cancellable: HashMap::new(),
             sessions: HashMap::new(),
             delays: BinaryHeap::new(),
@@ -262,7 +337,7 @@ impl Driver {
                     return Flow::Continue;
                 }
                 let id = self.cluster.submit(now, request);
-                self.pending.insert(id, reply);
+                self.pending.insert(id, Waiter::One(reply));
                 if let Some(token) = cancel {
                     self.cancellable.insert(token, id);
                 }
@@ -285,7 +360,37 @@ impl Driver {
                     return Flow::Continue; // `reply` dropped: Error::Closed
                 };
                 let id = self.cluster.submit_in(now, session, request);
-                self.pending.insert(id, reply);
+                self.pending.insert(id, Waiter::One(reply));
+            }
+            Msg::Pipeline { requests, reply } => {
+                if reply.is_canceled() {
+                    return Flow::Continue;
+                }
+                self.next_batch += 1;
+                let n = requests.len();
+                self.batches.insert(
+                    self.next_batch,
+                    Batch {
+                        outcomes: (0..n).map(|_| None).collect(),
+                        unsent: requests.into_iter(),
+                        next: 0,
+                        in_core: 0,
+                        left: n,
+                        reply,
+                    },
+                );
+                self.fill(self.next_batch, now);
+            }
+            Msg::SubmitTo {
+                request,
+                target,
+                reply,
+            } => {
+                let id = self.cluster.submit_to(now, request, target);
+                self.pending.insert(id, Waiter::One(reply));
+            }
+            Msg::Topology { reply } => {
+                let _ = reply.send(self.cluster.topology().cloned());
             }
             Msg::CloseSession { token } => {
                 if let Some(session) = self.sessions.remove(&token) {
@@ -391,6 +496,19 @@ impl Driver {
     #[must_use = "the deadline says when to tick"]
     pub fn poll(&mut self, io: &mut Vec<Io>) -> Option<StdInstant> {
         let mut deadline = self.poll_once(io);
+        // Pipelines whose window opened: more of them into the core, then drain again.
+        while !self.filling.is_empty() {
+            let now = self.now();
+            let filling = std::mem::take(&mut self.filling);
+            let before = self.cluster.requests_in_core();
+            for batch in filling {
+                self.fill(batch, now);
+            }
+            if self.cluster.requests_in_core() == before {
+                break;
+            }
+            deadline = self.poll_once(io);
+        }
         // Connects that failed before they started are fed back at once (no trip through the
         // inbox), then the core drained again.
         while !self.failed.is_empty() {
@@ -422,8 +540,14 @@ impl Driver {
                     }
                 }
                 Output::Reply { id, result } => {
-                    if let Some(tx) = self.pending.remove(&id) {
-                        let _ = tx.send(result);
+                    match self.pending.remove(&id) {
+                        Some(Waiter::One(tx)) => {
+                            let _ = tx.send(result);
+                        }
+                        Some(Waiter::Batch { batch, index }) => {
+                            self.batch_outcome(batch, index, result)
+                        }
+                        None => {}
                     }
                     if !self.cancellable.is_empty() {
                         self.cancellable.retain(|_, r| *r != id);
@@ -454,6 +578,46 @@ impl Driver {
         let boot = self.bootstrap.as_ref().map(|b| b.deadline);
         let delay = self.delays.peek().map(|Reverse((at, _))| *at);
         [core, boot, delay].into_iter().flatten().min()
+    }
+
+    /// Submits what pipeline `batch` may have in the core now.
+    fn fill(&mut self, batch: u64, now: Instant) {
+        let Some(b) = self.batches.get_mut(&batch) else {
+            return;
+        };
+        while b.in_core < PIPELINE_WINDOW {
+            let Some(request) = b.unsent.next() else {
+                break;
+            };
+            let index = b.next;
+            b.next += 1;
+            b.in_core += 1;
+            let id = self.cluster.submit(now, request);
+            self.pending.insert(id, Waiter::Batch { batch, index });
+        }
+    }
+
+    fn batch_outcome(&mut self, batch: u64, index: usize, result: Result<Frame, RequestError>) {
+        let Some(b) = self.batches.get_mut(&batch) else {
+            return;
+        };
+        if let Some(slot) = b.outcomes.get_mut(index) {
+            *slot = Some(result);
+        }
+        b.in_core -= 1;
+        b.left -= 1;
+        if b.left == 0 {
+            if let Some(b) = self.batches.remove(&batch) {
+                let outcomes = b
+                    .outcomes
+                    .into_iter()
+                    .map(|o| o.unwrap_or(Err(RequestError::Cancelled)))
+                    .collect();
+                let _ = b.reply.send(outcomes);
+            }
+        } else if b.unsent.len() > 0 && !self.filling.contains(&batch) {
+            self.filling.push(batch);
+        }
     }
 
     fn connect(
@@ -525,6 +689,7 @@ impl Driver {
         let _entered = self.span.clone().entered();
         tracing::debug!(target: "slotwise", pending = self.pending.len(), "shutting down");
         self.pending.clear();
+        self.batches.clear();
         self.delay_senders.clear();
         self.conns.clear();
         if let Some(b) = self.bootstrap.take() {

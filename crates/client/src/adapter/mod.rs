@@ -22,6 +22,6 @@ mod event_loop;
 mod runtime;
 
 pub use crate::tls::{TlsTarget, server_name};
-pub use driver::{Driver, Flow, Inbox, Io, Msg, Ready, ReplySender};
+pub use driver::{Driver, Flow, Inbox, Io, Msg, PIPELINE_WINDOW, Ready, ReplySender};
 pub use event_loop::start;
 pub use runtime::{ConnRead, ConnWrite, Runtime};
