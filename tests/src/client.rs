@@ -4,11 +4,11 @@ use std::fmt;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use slotwise_cluster::{Frame, Request, RequestError, Stats};
+use slotwise_cluster::{Target, Frame, Request, RequestError, Stats};
 use slotwise_test_cluster::Cluster;
 
 /// Why a call failed.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub enum CallError {
     /// The core's typed error.
     Request(RequestError),
@@ -121,6 +121,19 @@ pub trait TestClient: Send + Sync {
     /// Submits `request` without waiting; dropping what this returns drops the request's future
     /// (which cancels a blocking command).
     fn submit_detached(&self, request: Request) -> Box<dyn Send>;
+    /// Runs `requests` as one pipeline (the adapter's `Pipeline`): one outcome per request, in
+    /// order.
+    fn pipeline(&self, requests: Vec<Request>) -> Result<Vec<Result<Frame, CallError>>, CallError>;
+    /// A cluster-wide `SCAN` (`COUNT count`, `MATCH pattern`) to its end, through the adapter's
+    /// scan API; `between(n)` runs after the `n`th batch (from 1), on a thread that may block.
+    fn scan(
+        &self,
+        count: u32,
+        pattern: Option<&str>,
+        between: &(dyn Fn(usize) + Sync),
+    ) -> Result<Vec<Vec<u8>>, CallError>;
+    /// Runs `request` on the node `target` names.
+    fn call_to(&self, target: Target, request: Request) -> Result<Frame, CallError>;
 }
 
 /// One adapter (and runtime) under test.

@@ -45,6 +45,7 @@ macro_rules! scenario_tests {
             tls_acl_hostnames_and_wrong_password => tls_acl_hostnames,
             garbage_on_one_connection => garbage_on_one_connection,
             connection_state_blocking_and_transactions => connection_state,
+            multi_node_commands_pipelines_and_scan => multi_node,
         );
     };
     (@tests $adapter:expr; $($test:ident => $scenario:ident,)*) => {

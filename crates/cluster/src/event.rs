@@ -37,6 +37,9 @@ pub enum RefreshReason {
     ConnectionFailure,
     /// The previous refresh got no usable answer.
     Retry,
+    /// A node's own `CLUSTER NODES` line (asked at the end of a cluster `SCAN`'s walk of it) does
+    /// not serve slots the slot map gives it.
+    StaleSlotMap,
 }
 
 impl fmt::Display for RefreshReason {
@@ -49,6 +52,7 @@ impl fmt::Display for RefreshReason {
             RefreshReason::UncoveredSlot => "uncovered slot",
             RefreshReason::ConnectionFailure => "connection failure",
             RefreshReason::Retry => "retry",
+            RefreshReason::StaleSlotMap => "stale slot map",
         })
     }
 }

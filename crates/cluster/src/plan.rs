@@ -1,8 +1,9 @@
 //! Request plans: one application request that becomes several sub-requests ("parts"), and the
 //! rule that joins their outcomes into its one reply.
 //!
-//! - **Fan-out** by the command's tips: `request_policy:all_shards` (one part per shard, sent to
-//!   its primary and re-routed by the shard's first slot if the primary changes) or `all_nodes`
+//! - **Fan-out** by the command's tips: `request_policy:all_shards` (one part per shard that serves
+//!   slots, sent to its primary and re-routed by the shard's first slot if the primary changes: a
+//!   failover mid-fan-out is ridden out like for any keyed command) or `all_nodes`
 //!   (one part per node, primaries and replicas, pinned to it), joined by `response_policy`.
 //! - **Multi-key split**: a `request_policy:multi_shard` command whose keys span slots (`MGET`,
 //!   `MSET`, `DEL`, `UNLINK`, `EXISTS`, `TOUCH`) becomes one command per slot, each routed (and
@@ -182,6 +183,10 @@ impl Cluster {
                 Some(range) if policy == RequestPolicy::AllShards => {
                     targets.push(PartTarget::Slot(*range.slots().start()));
                 }
+                // A primary without slots holds no keys: a shard is what serves slots (and a view
+                // taken mid-failover can show the demoted primary as one, which would refuse
+                // writes with READONLY until the deadline).
+                None if policy == RequestPolicy::AllShards => {}
                 _ => targets.push(PartTarget::Node(nodes.primary)),
             }
             if policy == RequestPolicy::AllNodes {

@@ -333,9 +333,16 @@ impl Cluster {
         let (node, node_id) = match walking {
             Some(found) => found,
             None => {
-                let Some(slot) = state.scanned.first_missing() else {
+                let Some(first) = state.scanned.first_missing() else {
                     return self.reply(id, Ok(scan_reply(Bytes::from_static(b"0"), empty())));
                 };
+                // Another node first, if one has slots left: a slot left over on the node just
+                // walked is moving (or the map was stale), and may be settled by then.
+                let last = state.last.as_deref().and_then(|l| self.primary_by_id(l)).map(|p| p.0);
+                let slot = (first..SLOT_COUNT)
+                    .filter(|&s| !state.scanned.contains(s))
+                    .find(|&s| self.slot_map.owner(s).is_some_and(|o| Some(o) != last))
+                    .unwrap_or(first);
                 let Some(owner) = self.slot_map.owner(slot) else {
                     return self.reply(id, Err(RequestError::ClusterDown { slot: Some(slot) }));
                 };
@@ -407,8 +414,14 @@ impl Cluster {
             // The node's `CLUSTER NODES`, after its walk ended: mark what it surely covered.
             let own = own_stable_slots(&frame, &s.node_id);
             if let Some(own) = own {
+                let before = s.state.candidate.clone();
                 s.state.candidate.intersect(&own);
                 s.state.scanned.union(&s.state.candidate);
+                if before != s.state.candidate {
+                    // Slots the map gives the node that it does not serve (or that are moving):
+                    // the map may be stale, and the next walk would go back to the same node.
+                    self.trigger_refresh(crate::RefreshReason::StaleSlotMap);
+                }
             }
             return self.end_node_walk(s, keys);
         }

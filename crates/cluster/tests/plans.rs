@@ -268,32 +268,31 @@ fn scan_walks_every_shard_and_redoes_slots_that_moved() {
     };
     let cursor = cursor.to_vec();
 
-    // Slot 100 is still A's: the walk goes back to A (from its cursor 0) before B.
+    // B next (slot 100 may settle meanwhile), then back to A for slot 100, from A's cursor 0.
     let id = s.submit(Request::new([&b"SCAN"[..], &cursor, b"COUNT", b"10"]));
-    s.expect_sent(a, &[&["SCAN", "0", "COUNT", "10"]]);
-    s.recv(a, "*2\r\n$1\r\n0\r\n*0\r\n");
-    s.expect_sent(a, &[&["CLUSTER", "NODES"]]);
-    s.recv(a, &nodes_reply(7000, "0-8191", 7001, "8192-16383"));
+    s.expect_sent_besides_refresh(b, &[&["SCAN", "0", "COUNT", "10"]]);
+    s.recv(b, "*2\r\n$1\r\n0\r\n*1\r\n$3\r\nfoo\r\n");
+    s.expect_sent_besides_refresh(b, &[&["CLUSTER", "NODES"]]);
+    s.recv(b, &nodes_reply(7001, "8192-16383", 7000, "0-8191"));
     let Ok(Frame::Array(parts)) = s.reply_of(id) else {
         panic!()
     };
+    assert_eq!(parts[1], Frame::Array(vec![bulk("foo")]));
     let Frame::BulkString(cursor) = &parts[0] else {
         panic!()
     };
+    assert_ne!(&cursor[..], b"0", "slot 100 is not done");
     let cursor = cursor.to_vec();
 
     let id = s.submit(Request::new([&b"SCAN"[..], &cursor, b"COUNT", b"10"]));
-    s.expect_sent(b, &[&["SCAN", "0", "COUNT", "10"]]);
-    s.recv(b, "*2\r\n$1\r\n0\r\n*1\r\n$3\r\nfoo\r\n");
-    s.expect_sent(b, &[&["CLUSTER", "NODES"]]);
-    s.recv(b, &nodes_reply(7001, "8192-16383", 7000, "0-8191"));
+    s.expect_sent_besides_refresh(a, &[&["SCAN", "0", "COUNT", "10"]]);
+    s.recv(a, "*2\r\n$1\r\n0\r\n*1\r\n$3\r\nbar\r\n");
+    s.expect_sent_besides_refresh(a, &[&["CLUSTER", "NODES"]]);
+    s.recv(a, &nodes_reply(7000, "0-8191", 7001, "8192-16383"));
     // Every slot done: the cursor is 0 again.
     assert_eq!(
         s.reply_of(id),
-        Ok(Frame::Array(vec![
-            bulk("0"),
-            Frame::Array(vec![bulk("foo")])
-        ]))
+        Ok(Frame::Array(vec![bulk("0"), Frame::Array(vec![bulk("bar")])]))
     );
 }
 

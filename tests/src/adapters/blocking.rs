@@ -1,7 +1,7 @@
 //! `slotwise-blocking`: no runtime; callers' threads park until their outcome.
 
 use slotwise_blocking::Client;
-use slotwise_cluster::{Frame, Request, Stats};
+use slotwise_cluster::{Frame, Request, Stats, Target};
 
 use super::{call_error, client_config, outcome};
 use crate::client::{Adapter, CallError, ClientSpec, TestClient};
@@ -54,6 +54,39 @@ impl TestClient for BlockingClient {
 
     fn submit_detached(&self, request: Request) -> Box<dyn Send> {
         Box::new(self.0.submit(request))
+    }
+
+    fn pipeline(&self, requests: Vec<Request>) -> Result<Vec<Result<Frame, CallError>>, CallError> {
+        let mut pipe = self.0.pipeline();
+        for r in requests {
+            pipe.add(r);
+        }
+        let outcomes = pipe.wait().map_err(call_error)?;
+        Ok(outcomes.into_iter().map(outcome).collect())
+    }
+
+    fn scan(
+        &self,
+        count: u32,
+        pattern: Option<&str>,
+        between: &(dyn Fn(usize) + Sync),
+    ) -> Result<Vec<Vec<u8>>, CallError> {
+        // The iterator, one key at a time; `between` after every `count` keys.
+        let mut keys = Vec::new();
+        for key in self.0.scan(|s| match pattern {
+            Some(p) => s.count(count).pattern(p),
+            None => s.count(count),
+        }) {
+            keys.push(key.map_err(call_error)?.to_vec());
+            if keys.len() % count as usize == 0 {
+                between(keys.len() / count as usize);
+            }
+        }
+        Ok(keys)
+    }
+
+    fn call_to(&self, target: Target, request: Request) -> Result<Frame, CallError> {
+        outcome(self.0.send_to(target, request))
     }
 }
 

@@ -83,3 +83,42 @@ pub async fn incr_in_transaction(
         .map_err(call_error)?;
     Ok((value, attempts.load(std::sync::atomic::Ordering::SeqCst)))
 }
+
+/// [`TestClient::pipeline`](crate::client::TestClient::pipeline) for the adapters built on
+/// [`slotwise_client::Handle`].
+pub async fn pipeline(
+    handle: &slotwise_client::Handle,
+    requests: Vec<slotwise_cluster::Request>,
+) -> Result<Vec<Result<Frame, CallError>>, CallError> {
+    let mut pipe = handle.pipeline();
+    for r in requests {
+        pipe.add(r);
+    }
+    let outcomes = pipe.run().await.map_err(call_error)?;
+    Ok(outcomes.into_iter().map(outcome).collect())
+}
+
+/// [`TestClient::scan`](crate::client::TestClient::scan) for the adapters built on
+/// [`slotwise_client::Handle`]: `between` runs on a thread of its own (it may block, or call
+/// the client).
+pub async fn scan(
+    handle: &slotwise_client::Handle,
+    count: u32,
+    pattern: Option<&str>,
+    between: &(dyn Fn(usize) + Sync),
+) -> Result<Vec<Vec<u8>>, CallError> {
+    let mut scan = handle.scan().count(count);
+    if let Some(p) = pattern {
+        scan = scan.pattern(p);
+    }
+    let mut keys = Vec::new();
+    let mut batch = 0;
+    while let Some(found) = scan.next_batch().await.map_err(call_error)? {
+        keys.extend(found.iter().map(|k| k.to_vec()));
+        batch += 1;
+        std::thread::scope(|s| {
+            s.spawn(|| between(batch));
+        });
+    }
+    Ok(keys)
+}

@@ -2,7 +2,7 @@
 //! their own threads.
 
 use slotwise_async_std::Client;
-use slotwise_cluster::{Frame, Request, Stats};
+use slotwise_cluster::{Frame, Request, Stats, Target};
 
 use super::{call_error, client_config, outcome};
 use crate::client::{Adapter, CallError, ClientSpec, TestClient};
@@ -43,6 +43,23 @@ impl TestClient for SmolClient {
 
     fn submit_detached(&self, request: Request) -> Box<dyn Send> {
         Box::new(self.0.submit(request))
+    }
+
+    fn pipeline(&self, requests: Vec<Request>) -> Result<Vec<Result<Frame, CallError>>, CallError> {
+        smol::block_on(super::pipeline(self.0.handle(), requests))
+    }
+
+    fn scan(
+        &self,
+        count: u32,
+        pattern: Option<&str>,
+        between: &(dyn Fn(usize) + Sync),
+    ) -> Result<Vec<Vec<u8>>, CallError> {
+        smol::block_on(super::scan(self.0.handle(), count, pattern, between))
+    }
+
+    fn call_to(&self, target: Target, request: Request) -> Result<Frame, CallError> {
+        outcome(smol::block_on(self.0.send_to(target, request)))
     }
 }
 

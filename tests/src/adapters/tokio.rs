@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use slotwise_cluster::{Frame, Request, Stats};
+use slotwise_cluster::{Frame, Request, Stats, Target};
 use slotwise_tokio::Client;
 
 use super::{client_config, outcome};
@@ -63,6 +63,26 @@ impl TestClient for TokioClient {
     fn submit_detached(&self, request: Request) -> Box<dyn Send> {
         let client = self.client.as_ref().expect("client present until drop");
         Box::new(client.submit(request))
+    }
+
+    fn pipeline(&self, requests: Vec<Request>) -> Result<Vec<Result<Frame, CallError>>, CallError> {
+        let client = self.client.as_ref().expect("client present until drop");
+        self.rt.block_on(super::pipeline(client.handle(), requests))
+    }
+
+    fn scan(
+        &self,
+        count: u32,
+        pattern: Option<&str>,
+        between: &(dyn Fn(usize) + Sync),
+    ) -> Result<Vec<Vec<u8>>, CallError> {
+        let client = self.client.as_ref().expect("client present until drop");
+        self.rt.block_on(super::scan(client.handle(), count, pattern, between))
+    }
+
+    fn call_to(&self, target: Target, request: Request) -> Result<Frame, CallError> {
+        let client = self.client.as_ref().expect("client present until drop");
+        outcome(self.rt.block_on(client.send_to(target, request)))
     }
 }
 

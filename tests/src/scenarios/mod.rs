@@ -4,6 +4,7 @@
 mod basic;
 mod faults;
 mod garbage;
+mod multi_node;
 mod scaling;
 mod security;
 mod state;
@@ -11,6 +12,7 @@ mod state;
 pub use basic::{basic_commands, hostname_seed, many_callers};
 pub use faults::{failover_under_load, kill_under_load};
 pub use garbage::garbage_on_one_connection;
+pub use multi_node::multi_node;
 pub use scaling::{add_node_under_load, reshard_under_load};
 pub use security::tls_acl_hostnames;
 pub use state::connection_state;
