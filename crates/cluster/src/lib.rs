@@ -103,10 +103,21 @@
 //!   [`Limits`](slotwise_resp::Limits).
 //! - **Bad peers.** A malformed reply, or a reply with no request waiting for it, closes that
 //!   connection like any connection loss. No input sequence makes the core panic.
-//! - Not yet: cross-slot splitting, fan-out, pub/sub. Keys in several slots end with
-//!   [`RequestError::CrossSlot`]; commands for all nodes or shards (`DBSIZE`, `KEYS`, `FLUSHALL`,
-//!   `SCRIPT LOAD` …) end with [`RequestError::Unsupported`] rather than a partial answer from one
-//!   node.
+//! - **Multi-node commands** run as request plans, one outcome for the whole: commands the
+//!   server's tips send to every shard or node (`DBSIZE`, `KEYS`, `FLUSHALL`, `SCRIPT LOAD`,
+//!   `INFO` …) fan out and join by the tips' response policy; `MGET`, `MSET`, `DEL`, `UNLINK`,
+//!   `EXISTS` and `TOUCH` over several slots are split by slot ([`Config::split_multi_key`]) and
+//!   joined in key order. If any part ends without a reply the request ends with
+//!   [`RequestError::Partial`], naming the nodes — never a partial answer; a split write whose
+//!   other parts ran says `maybe_applied`. `PING` is answered by one primary. Other commands with
+//!   keys in several slots (`MSETNX`, `RENAME`, `SUNIONSTORE` …) end with
+//!   [`RequestError::CrossSlot`].
+//! - **Cluster `SCAN`.** `SCAN cursor …` walks every shard with a cursor of the core's own (checked:
+//!   [`RequestError::InvalidCursor`]); every key present for the whole walk is returned at least
+//!   once, through failovers and resharding.
+//! - **A node of the caller's choice**: [`Cluster::submit_to`] with a [`Target`]; the current
+//!   shards, primaries and replicas: [`Cluster::topology`].
+//! - Not yet: pub/sub.
 #![no_std]
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]

@@ -339,3 +339,43 @@ async fn stats_count_requests_and_the_moved_after_a_reshard() {
     client.shutdown().await;
     assert!(matches!(client.stats().await, Err(Error::Closed)));
 }
+
+/// A pipeline far larger than the per-node queue bound: the driver feeds it to the core in a
+/// window, so nothing fails with `QueueFull`, and every reply comes back in its place.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_pipeline_of_100000_commands_stays_within_the_queue_bound() {
+    let cluster = plain_cluster();
+    let mut config = ClientConfig::new([seed(&cluster)]).unwrap();
+    config.core.queue_bound = 1000;
+    let client = Client::connect(config).await.expect("connects");
+    let keys: Vec<String> = keys_in_every_slot().into_iter().step_by(16).collect();
+    assert_eq!(keys.len(), 1024);
+    let mut pipe = client.pipeline();
+    for i in 0..100_000 {
+        pipe.cmd(["INCR", keys[i % keys.len()].as_str()]);
+    }
+    assert_eq!(pipe.len(), 100_000);
+    let replies = pipe.run().await.expect("the pipeline runs");
+    assert_eq!(replies.len(), 100_000);
+    for (i, r) in replies.into_iter().enumerate() {
+        // The n-th INCR of a key answers n: replies are in the order added.
+        let n = (i / keys.len() + 1) as i64;
+        assert_eq!(r.expect("no error"), Frame::Integer(n), "command {i}");
+    }
+    let stats = client.stats().await.unwrap();
+    assert_eq!(stats.failed, 0, "{stats:?}");
+    // An atomic pipeline on one slot: MULTI … EXEC, the replies of the queued commands.
+    let key = &keys[3];
+    let mut tx = client.pipeline();
+    tx.atomic().cmd(["SET", key.as_str(), "10"]).cmd(["INCRBY", key.as_str(), "5"]);
+    let replies = tx.run().await.expect("EXEC");
+    assert_eq!(replies.len(), 2);
+    assert_eq!(replies[1].as_ref().unwrap(), &Frame::Integer(15));
+    let mut cross = client.pipeline();
+    cross.atomic().cmd(["SET", keys[0].as_str(), "1"]).cmd(["SET", keys[1].as_str(), "1"]);
+    assert!(matches!(
+        cross.run().await,
+        Err(slotwise_tokio::Error::Request(slotwise_tokio::RequestError::CrossSlot))
+    ));
+    client.shutdown().await;
+}

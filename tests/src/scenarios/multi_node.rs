@@ -150,6 +150,13 @@ fn fan_out_and_split(name: &str, client: &dyn TestClient, cluster: &Cluster) {
         Err(CallError::Request(RequestError::CrossSlot)) => {}
         other => panic!("[{name}] MSETNX across slots: {other:?}"),
     }
+    // A SCAN cursor this client never made: a typed error, nothing sent.
+    for bad in ["17", "not-a-cursor", "0000000000"] {
+        match client.call(Request::new(["SCAN", bad])) {
+            Err(CallError::Request(RequestError::InvalidCursor { .. })) => {}
+            other => panic!("[{name}] SCAN {bad}: {other:?}"),
+        }
+    }
     println!("[{name}] fan-out and split: DBSIZE, KEYS, MGET and DEL of {KEYS} keys, FLUSHALL");
 }
 

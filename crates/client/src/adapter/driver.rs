@@ -20,7 +20,8 @@ use crate::{ClientConfig, Error, trace};
 /// Where a request's outcome goes.
 pub type ReplySender = oneshot::Sender<Result<Frame, RequestError>>;
 
-/// The most requests of one pipeline in the core at once.
+/// The most requests of one pipeline in the core at once (less if
+/// [`Config::queue_bound`](slotwise_cluster::Config::queue_bound) is under twice this).
 pub const PIPELINE_WINDOW: usize = 4096;
 
 /// Who waits for a request's outcome.
@@ -228,6 +229,9 @@ pub struct Driver {
     next_batch: u64,
     /// Pipelines with requests not yet in the core.
     filling: Vec<u64>,
+    /// Most requests of one pipeline in the core at once: [`PIPELINE_WINDOW`], or half the
+    /// per-node queue bound if that is less (a pipeline all on one node never overfills it).
+    window: usize,
     /// Blocking requests by the caller's token, for [`Msg::Cancel`].
     cancellable: HashMap<u64, RequestId>,
     sessions: HashMap<u64, SessionId>,
@@ -287,6 +291,7 @@ impl Driver {
         span.in_scope(|| {
             tracing::debug!(target: "slotwise", seeds = ?seeds, tls = tls.is_some(), "starting");
         });
+        let window = PIPELINE_WINDOW.min(core.queue_bound / 2).max(1);
         let driver = Driver {
             cluster: Cluster::new(core, Instant::ZERO),
             origin,
@@ -294,6 +299,7 @@ impl Driver {
             batches: HashMap::new(),
             next_batch: 0,
             filling: Vec::new(),
+            window,
             cancellable: HashMap::new(),
             sessions: HashMap::new(),
             delays: BinaryHeap::new(),
@@ -585,7 +591,7 @@ impl Driver {
         let Some(b) = self.batches.get_mut(&batch) else {
             return;
         };
-        while b.in_core < PIPELINE_WINDOW {
+        while b.in_core < self.window {
             let Some(request) = b.unsent.next() else {
                 break;
             };
