@@ -55,6 +55,12 @@ enum Step {
         conn: u8,
         n: u8,
     },
+    /// A cluster `SCAN` step: from the start (`0`), from the last cursor a step returned, or from
+    /// the fuzzer's bytes (which the core must refuse or, if valid, follow).
+    Scan {
+        from: u8,
+        cursor: Vec<u8>,
+    },
 }
 
 /// What the harness saw of the core's outputs, and the echoing server's side.
@@ -70,6 +76,8 @@ struct Net {
     /// Connection → replies the fuzzer injected there (canned frames), each of which the core
     /// took as the answer to the oldest command: the echoing server skips that many.
     answered_by_fuzzer: HashMap<ConnId, usize>,
+    /// The cursor the last `SCAN` step returned.
+    cursor: Option<Vec<u8>>,
     /// Connections the fuzzer fed raw bytes: how many replies those held is unknown, so the
     /// echoing server no longer answers there (its tags would be misaligned by the harness, not
     /// by the core).
@@ -100,6 +108,11 @@ impl Net {
                             Some(&b[..]),
                             "{id} got another request's reply"
                         ),
+                        Ok(Frame::Array(parts)) if parts.len() == 2 => {
+                            if let Some(Frame::BulkString(c)) = parts.first() {
+                                self.cursor = Some(c.to_vec());
+                            }
+                        }
                         _ => {}
                     }
                 }
@@ -147,7 +160,19 @@ impl Net {
                 .unwrap_or_default();
             let reply: Vec<u8> = match &name[..] {
                 b"HELLO" => HELLO_OK.to_vec(),
+                b"CLUSTER"
+                    if args
+                        .get(1)
+                        .is_some_and(|a| a.eq_ignore_ascii_case(b"NODES")) =>
+                {
+                    let line = b"a 127.0.0.1:7000@17000 myself,master - 0 0 1 connected 0-16383\n";
+                    let mut r = format!("${}\r\n", line.len()).into_bytes();
+                    r.extend_from_slice(line);
+                    r.extend_from_slice(b"\r\n");
+                    r
+                }
                 b"CLUSTER" => ONE_SHARD.to_vec(),
+                b"SCAN" => b"*2\r\n$1\r\n0\r\n*1\r\n$1\r\nk\r\n".to_vec(),
                 b"ASKING" | b"MULTI" | b"WATCH" | b"UNWATCH" | b"DISCARD" | b"READONLY" => {
                     b"+OK\r\n".to_vec()
                 }
@@ -213,7 +238,12 @@ const COMMANDS: &[&[&str]] = &[
     &["BLPOP", "foo", "1"],
     &["PING"],
     &["MGET", "a", "b"],
+    &["DEL", "a", "b", "{a}c"],
+    &["MSET", "a", "1", "b", "2"],
     &["DBSIZE"],
+    &["KEYS", "*"],
+    &["SCRIPT", "LOAD", "return 1"],
+    &["INFO", "server"],
     &["GET"],
     &["MULTI"],
     &["SUBSCRIBE", "ch"],
@@ -314,6 +344,15 @@ pub fn events(data: &[u8]) {
                         now,
                     });
                 }
+            }
+            Step::Scan { from, cursor } => {
+                let cursor = match from % 3 {
+                    0 => b"0".to_vec(),
+                    1 => net.cursor.clone().unwrap_or_else(|| b"0".to_vec()),
+                    _ => cursor,
+                };
+                let id = core.submit(now, Request::new([&b"SCAN"[..], &cursor, b"COUNT", b"5"]));
+                submitted.insert(id.0);
             }
             Step::Session { op, command } => match (op % 4, sessions.last().copied()) {
                 (0, _) | (1 | 2, None) => sessions.push(core.open_session(now, Some(12182))),
