@@ -81,4 +81,6 @@ commands:
                                  the live slot map, then each change as it happens
   -c HOST:PORT [--tls [--cacert F] [--cert F --key F] [--sni NAME]] [--user U] [--pass P]
      [--timeout SECS] [--json] CMD ARG…
-                                 run one command on a live cluster (like redis-cli -c)";
+                                 run one command on a live cluster (like redis-cli -c; multi-node
+                                 commands such as DBSIZE, KEYS, MGET over slots, SCAN span every
+                                 shard; --json prints the reply as plain JSON)";
