@@ -234,12 +234,28 @@ impl Cluster {
                 return id;
             }
         };
+        self.admit(now, id, &request, args, (slot, read_only), (None, false));
+        id
+    }
+
+    /// Takes in a routed user request: its lane (blocking or shared), deadline and retry rule,
+    /// then dispatches it (to `pinned`, if set: a node the caller chose, whose redirects are
+    /// replies; `to_primary` skips replicas).
+    pub(crate) fn admit(
+        &mut self,
+        now: Instant,
+        id: RequestId,
+        request: &Request,
+        args: &[&[u8]],
+        (slot, read_only): (Option<u16>, bool),
+        (pinned, to_primary): (Option<usize>, bool),
+    ) {
         let lane = if block_time(args).is_some() {
             Lane::Blocking
         } else {
             Lane::Shared
         };
-        let deadline = self.deadline_of(now, &request, args);
+        let deadline = self.deadline_of(now, request, args);
         // Read-only, or a write that may run twice (the caller's word, else the core's facts).
         let retry_written = read_only
             || request
@@ -250,7 +266,10 @@ impl Cluster {
             read_only,
             retry_written,
             lane,
-            ..Entry::new(id, Kind::User, request.wire, now)
+            pinned,
+            to_primary,
+            follow_redirects: pinned.is_none(),
+            ..Entry::new(id, Kind::User, request.wire.clone(), now)
         });
         if lane == Lane::Blocking {
             self.cancellable.insert(id, key);
@@ -259,7 +278,6 @@ impl Cluster {
             self.add_deadline(d, key);
         }
         self.dispatch(key);
-        id
     }
 
     /// What a multi-node command becomes (`Ok(None)`: an ordinary keyless command after all).

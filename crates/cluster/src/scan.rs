@@ -338,7 +338,11 @@ impl Cluster {
                 };
                 // Another node first, if one has slots left: a slot left over on the node just
                 // walked is moving (or the map was stale), and may be settled by then.
-                let last = state.last.as_deref().and_then(|l| self.primary_by_id(l)).map(|p| p.0);
+                let last = state
+                    .last
+                    .as_deref()
+                    .and_then(|l| self.primary_by_id(l))
+                    .map(|p| p.0);
                 let slot = (first..SLOT_COUNT)
                     .filter(|&s| !state.scanned.contains(s))
                     .find(|&s| self.slot_map.owner(s).is_some_and(|o| Some(o) != last))

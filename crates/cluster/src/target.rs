@@ -6,8 +6,7 @@ use alloc::string::{String, ToString};
 
 use slotwise_topology::{Endpoint, Topology};
 
-use crate::entry::{Entry, Kind, Lane};
-use crate::request::{ArgList, block_time};
+use crate::request::ArgList;
 use crate::{Cluster, Instant, Request, RequestError, RequestId, stateful};
 
 /// Where [`Cluster::submit_to`] sends a request.
@@ -89,34 +88,16 @@ impl Cluster {
                 }
             }
         };
-        let lane = if block_time(args).is_some() {
-            Lane::Blocking
-        } else {
-            Lane::Shared
-        };
-        let deadline = self.deadline_of(now, &request, args);
-        let retry_written = read_only
-            || request
-                .idempotent
-                .unwrap_or_else(|| crate::idempotent::is_idempotent(args));
-        let key = self.entries.insert(Entry {
-            slot,
-            read_only,
-            retry_written,
-            lane,
-            pinned,
-            // A replica asked for by name answers itself; a slot's primary is the primary.
-            to_primary: pinned.is_none(),
-            follow_redirects: pinned.is_none(),
-            ..Entry::new(id, Kind::User, request.wire, now)
-        });
-        if lane == Lane::Blocking {
-            self.cancellable.insert(id, key);
-        }
-        if let Some(d) = deadline {
-            self.add_deadline(d, key);
-        }
-        self.dispatch(key);
+        // A slot's primary is the primary; a replica asked for by name answers itself.
+        let to_primary = pinned.is_none();
+        self.admit(
+            now,
+            id,
+            &request,
+            args,
+            (slot, read_only),
+            (pinned, to_primary),
+        );
         id
     }
 

@@ -292,7 +292,10 @@ fn scan_walks_every_shard_and_redoes_slots_that_moved() {
     // Every slot done: the cursor is 0 again.
     assert_eq!(
         s.reply_of(id),
-        Ok(Frame::Array(vec![bulk("0"), Frame::Array(vec![bulk("bar")])]))
+        Ok(Frame::Array(vec![
+            bulk("0"),
+            Frame::Array(vec![bulk("bar")])
+        ]))
     );
 }
 
