@@ -4,7 +4,7 @@ use std::fmt;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use slotwise_cluster::{Target, Frame, Request, RequestError, Stats};
+use slotwise_cluster::{Frame, Request, RequestError, Stats, Target};
 use slotwise_test_cluster::Cluster;
 
 /// Why a call failed.

@@ -117,7 +117,10 @@ fn every_slot_through_one_hostname_seed() {
                 .await
                 .unwrap_err();
             assert_eq!(e.server_code(), Some("WRONGTYPE"), "{e}");
-            let e = client.cmd(["MSETNX", "a", "1", "b", "2"]).await.unwrap_err();
+            let e = client
+                .cmd(["MSETNX", "a", "1", "b", "2"])
+                .await
+                .unwrap_err();
             assert!(matches!(e, Error::Request(RequestError::CrossSlot)), "{e}");
             let e = client
                 .send(

@@ -110,7 +110,10 @@ async fn every_slot_through_one_hostname_seed() {
     client.cmd(["LPUSH", "list", "x"]).await.unwrap();
     let e = client.cmd(["INCR", "list"]).await.unwrap_err();
     assert_eq!(e.server_code(), Some("WRONGTYPE"), "{e}");
-    let e = client.cmd(["MSETNX", "a", "1", "b", "2"]).await.unwrap_err();
+    let e = client
+        .cmd(["MSETNX", "a", "1", "b", "2"])
+        .await
+        .unwrap_err();
     assert!(matches!(e, Error::Request(RequestError::CrossSlot)), "{e}");
     let e = client
         .query::<i64, _>(["GET", keys[1].as_str()])
@@ -367,15 +370,22 @@ async fn a_pipeline_of_100000_commands_stays_within_the_queue_bound() {
     // An atomic pipeline on one slot: MULTI … EXEC, the replies of the queued commands.
     let key = &keys[3];
     let mut tx = client.pipeline();
-    tx.atomic().cmd(["SET", key.as_str(), "10"]).cmd(["INCRBY", key.as_str(), "5"]);
+    tx.atomic()
+        .cmd(["SET", key.as_str(), "10"])
+        .cmd(["INCRBY", key.as_str(), "5"]);
     let replies = tx.run().await.expect("EXEC");
     assert_eq!(replies.len(), 2);
     assert_eq!(replies[1].as_ref().unwrap(), &Frame::Integer(15));
     let mut cross = client.pipeline();
-    cross.atomic().cmd(["SET", keys[0].as_str(), "1"]).cmd(["SET", keys[1].as_str(), "1"]);
+    cross
+        .atomic()
+        .cmd(["SET", keys[0].as_str(), "1"])
+        .cmd(["SET", keys[1].as_str(), "1"]);
     assert!(matches!(
         cross.run().await,
-        Err(slotwise_tokio::Error::Request(slotwise_tokio::RequestError::CrossSlot))
+        Err(slotwise_tokio::Error::Request(
+            slotwise_tokio::RequestError::CrossSlot
+        ))
     ));
     client.shutdown().await;
 }

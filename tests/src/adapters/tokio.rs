@@ -77,7 +77,8 @@ impl TestClient for TokioClient {
         between: &(dyn Fn(usize) + Sync),
     ) -> Result<Vec<Vec<u8>>, CallError> {
         let client = self.client.as_ref().expect("client present until drop");
-        self.rt.block_on(super::scan(client.handle(), count, pattern, between))
+        self.rt
+            .block_on(super::scan(client.handle(), count, pattern, between))
     }
 
     fn call_to(&self, target: Target, request: Request) -> Result<Frame, CallError> {

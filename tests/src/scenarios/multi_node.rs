@@ -64,7 +64,10 @@ fn write_all(client: &dyn TestClient, keys: &[String]) {
         .iter()
         .map(|k| Request::new(["SET", k.as_str(), &format!("v-{k}")]))
         .collect();
-    for (k, r) in keys.iter().zip(client.pipeline(requests).expect("pipeline")) {
+    for (k, r) in keys
+        .iter()
+        .zip(client.pipeline(requests).expect("pipeline"))
+    {
         assert_eq!(r, Ok(Frame::SimpleString("OK".into())), "SET {k}");
     }
 }
@@ -114,7 +117,11 @@ fn fan_out_and_split(name: &str, client: &dyn TestClient, cluster: &Cluster) {
     };
     assert_eq!(values.len(), KEYS + 2);
     let nil = |f: &Frame| matches!(f, Frame::Null | Frame::NullBulk);
-    assert!(nil(&values[0]), "[{name}] MGET missing key: {:?}", values[0]);
+    assert!(
+        nil(&values[0]),
+        "[{name}] MGET missing key: {:?}",
+        values[0]
+    );
     assert!(nil(&values[KEYS + 1]), "[{name}] MGET missing key");
     for (k, v) in keys.iter().zip(&values[1..]) {
         assert_eq!(v, &bulk(&format!("v-{k}")), "[{name}] MGET {k}");
@@ -137,11 +144,18 @@ fn fan_out_and_split(name: &str, client: &dyn TestClient, cluster: &Cluster) {
     let mut args: Vec<&str> = vec!["DEL"];
     args.extend(keys.iter().map(String::as_str));
     args.push("mn:missing");
-    assert_eq!(must(client, &args), Frame::Integer(KEYS as i64), "[{name}] DEL");
+    assert_eq!(
+        must(client, &args),
+        Frame::Integer(KEYS as i64),
+        "[{name}] DEL"
+    );
     assert_eq!(must(client, &["DBSIZE"]), Frame::Integer(0));
     // FLUSHALL empties every primary.
     write_all(client, &keys);
-    assert_eq!(must(client, &["FLUSHALL"]), Frame::SimpleString("OK".into()));
+    assert_eq!(
+        must(client, &["FLUSHALL"]),
+        Frame::SimpleString("OK".into())
+    );
     for (port, n) in per_primary_dbsize(cluster) {
         assert_eq!(n, 0, "[{name}] primary {port} after FLUSHALL");
     }
@@ -288,7 +302,10 @@ fn scan_through_reshard_and_failover(name: &str, client: &Arc<dyn TestClient>, c
                 // settled cluster); then a primary fails over mid-scan.
                 let started = Instant::now();
                 while !resharded.load(Ordering::SeqCst) {
-                    assert!(started.elapsed() < Duration::from_secs(120), "reshard bounded");
+                    assert!(
+                        started.elapsed() < Duration::from_secs(120),
+                        "reshard bounded"
+                    );
                     std::thread::sleep(Duration::from_millis(20));
                 }
                 let current = cluster.primaries().expect("primaries");
@@ -321,9 +338,14 @@ fn scan_through_reshard_and_failover(name: &str, client: &Arc<dyn TestClient>, c
         keys.len(),
         &missing[..missing.len().min(5)]
     );
-    assert!(seen.iter().all(|k| k.contains(":sc:")), "[{name}] stray keys");
+    assert!(
+        seen.iter().all(|k| k.contains(":sc:")),
+        "[{name}] stray keys"
+    );
     // MATCH narrows it, cluster-wide.
-    let odd = client.scan(100, Some("*:sc:*1"), &|_| {}).expect("scan MATCH");
+    let odd = client
+        .scan(100, Some("*:sc:*1"), &|_| {})
+        .expect("scan MATCH");
     let want = keys.iter().filter(|k| k.ends_with('1')).count();
     let got: BTreeSet<Vec<u8>> = odd.into_iter().collect();
     assert_eq!(got.len(), want, "[{name}] SCAN MATCH");
@@ -356,7 +378,11 @@ fn fan_out_with_a_primary_killed(name: &str, client: &dyn TestClient, cluster: &
             assert_eq!(parts, 3, "[{name}] one part per shard");
             assert!(!maybe_applied, "[{name}] DBSIZE writes nothing");
             assert_eq!(failed.len(), 1, "[{name}] {failed:?}");
-            assert_eq!(failed[0].node.as_ref(), Some(&endpoint), "[{name}] {failed:?}");
+            assert_eq!(
+                failed[0].node.as_ref(),
+                Some(&endpoint),
+                "[{name}] {failed:?}"
+            );
         }
         other => panic!("[{name}] DBSIZE with a primary killed: {other:?}"),
     }
