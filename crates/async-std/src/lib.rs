@@ -32,8 +32,9 @@ use std::ops::Deref;
 
 pub use slotwise_client::{
     Auth, ClientConfig, Credentials, CredentialsProvider, Endpoint, Error, Frame, FromFrame,
-    Handle, PartFailure, Pending, Pipeline, ReadFrom, Request, RequestError, Result, Scan,
-    ServerError, Stats, Target, TlsOptions, Topology, Transaction, commands,
+    Handle, Message, MessageKind, PartFailure, Pending, Pipeline, PubSubEvent, ReadFrom, Request,
+    RequestError, Result, Scan, ServerError, Stats, Subscriber, SubscriptionKind, Target,
+    TlsOptions, Topology, Transaction, commands,
 };
 
 /// A Redis Cluster client for async-std, smol and other `futures-io` executors.

@@ -39,8 +39,9 @@ use slotwise_client::resp::Arg;
 
 pub use slotwise_client::{
     Auth, ClientConfig, Credentials, CredentialsProvider, Endpoint, Error, Frame, FromFrame,
-    Handle, PartFailure, Pending, Pipeline, ReadFrom, Request, RequestError, Result, Scan,
-    ServerError, Stats, Target, TlsOptions, Topology, commands,
+    Handle, Message, MessageKind, PartFailure, Pending, Pipeline, PubSubEvent, ReadFrom, Request,
+    RequestError, Result, Scan, ServerError, Stats, Subscriber, SubscriptionKind, Target,
+    TlsOptions, Topology, commands,
 };
 
 /// A Redis Cluster client for synchronous code.
@@ -140,6 +141,13 @@ impl Client {
         ttl: Duration,
     ) -> Result<()> {
         block_on(self.handle.set_ex(key, value, ttl))
+    }
+
+    /// A new [`Subscriber`] (pub/sub): subscribe on it, then [`Subscriber::recv`] or
+    /// [`Subscriber::recv_timeout`] its messages and events.
+    #[must_use]
+    pub fn subscriber(&self) -> Subscriber {
+        self.handle.subscriber()
     }
 
     /// `DEL key` (idempotent): whether it removed the key.

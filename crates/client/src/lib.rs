@@ -61,6 +61,7 @@ mod error;
 mod handle;
 mod pipeline;
 mod scan;
+mod subscriber;
 mod tls;
 mod trace;
 mod transaction;
@@ -71,14 +72,15 @@ pub use error::{Error, Result, ServerError};
 pub use handle::{Handle, Pending};
 pub use pipeline::Pipeline;
 pub use scan::Scan;
+pub use subscriber::{SUBSCRIBER_BUFFER, Subscriber};
 pub use tls::{Pem, TlsOptions};
 pub use transaction::Transaction;
 
 /// Re-exported from the core: what requests, replies and configuration are made of.
 pub use slotwise_cluster::{
-    Auth, Backoff, Config, Credentials, CredentialsProvider, Endpoint, Event, Frame, PartFailure,
-    Protocol, ReadFrom, RedirectKind, RefreshPolicy, Request, RequestError, SessionId, Stats,
-    Target, Topology,
+    Auth, Backoff, Config, Credentials, CredentialsProvider, Endpoint, Event, Frame, Message,
+    MessageKind, PartFailure, Protocol, PubSubEvent, ReadFrom, RedirectKind, RefreshPolicy,
+    Request, RequestError, SessionId, Stats, SubscriptionKind, Target, Topology,
 };
 /// Re-exported so that adapters and applications name the same versions.
 pub use {bytes, futures_channel, rustls, slotwise_resp as resp};

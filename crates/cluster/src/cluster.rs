@@ -23,6 +23,7 @@
 use alloc::collections::{BTreeMap, BinaryHeap, VecDeque};
 use alloc::string::String;
 use alloc::vec::Vec;
+use bytes::Bytes;
 use core::cmp::Reverse;
 
 use slotwise_slot::{CommandTable, RequestPolicy, ResponsePolicy, Route};
@@ -103,6 +104,8 @@ pub struct Cluster {
     pub(crate) plans: Plans,
     /// Cluster `SCAN` steps in flight.
     pub(crate) scans: crate::scan::Scans,
+    /// Subscriptions and subscriber connections.
+    pub(crate) pubsub: crate::pubsub::PubSub,
 }
 
 impl core::fmt::Debug for Cluster {
@@ -148,6 +151,7 @@ impl Cluster {
             cancellable: BTreeMap::new(),
             plans: Plans::default(),
             scans: crate::scan::Scans::default(),
+            pubsub: crate::pubsub::PubSub::default(),
         };
         cluster.start_refresh(RefreshReason::Bootstrap, true);
         cluster
@@ -234,33 +238,61 @@ impl Cluster {
                 return id;
             }
         };
-        self.admit(now, id, &request, args, (slot, read_only), (None, false));
+        let admission = self.admission(now, &request, args, read_only);
+        self.admit(
+            now,
+            id,
+            request.wire,
+            admission,
+            (slot, read_only),
+            (None, false),
+        );
         id
     }
 
-    /// Takes in a routed user request: its lane (blocking or shared), deadline and retry rule,
-    /// then dispatches it (to `pinned`, if set: a node the caller chose, whose redirects are
-    /// replies; `to_primary` skips replicas).
-    pub(crate) fn admit(
-        &mut self,
+    /// What the core decides for a routed user request before taking it in: its lane (blocking
+    /// or shared), deadline and whether a written copy may be retried.
+    pub(crate) fn admission(
+        &self,
         now: Instant,
-        id: RequestId,
         request: &Request,
         args: &[&[u8]],
-        (slot, read_only): (Option<u16>, bool),
-        (pinned, to_primary): (Option<usize>, bool),
-    ) {
+        read_only: bool,
+    ) -> Admission {
         let lane = if block_time(args).is_some() {
             Lane::Blocking
         } else {
             Lane::Shared
         };
-        let deadline = self.deadline_of(now, request, args);
         // Read-only, or a write that may run twice (the caller's word, else the core's facts).
         let retry_written = read_only
             || request
                 .idempotent
                 .unwrap_or_else(|| idempotent::is_idempotent(args));
+        Admission {
+            lane,
+            deadline: self.deadline_of(now, request, args),
+            retry_written,
+        }
+    }
+
+    /// Takes in a routed user request (its wire moved in, not copied) and dispatches it (to
+    /// `pinned`, if set: a node the caller chose, whose redirects are replies; `to_primary` skips
+    /// replicas).
+    pub(crate) fn admit(
+        &mut self,
+        now: Instant,
+        id: RequestId,
+        wire: Bytes,
+        admission: Admission,
+        (slot, read_only): (Option<u16>, bool),
+        (pinned, to_primary): (Option<usize>, bool),
+    ) {
+        let Admission {
+            lane,
+            deadline,
+            retry_written,
+        } = admission;
         let key = self.entries.insert(Entry {
             slot,
             read_only,
@@ -269,7 +301,7 @@ impl Cluster {
             pinned,
             to_primary,
             follow_redirects: pinned.is_none(),
-            ..Entry::new(id, Kind::User, request.wire.clone(), now)
+            ..Entry::new(id, Kind::User, wire, now)
         });
         if lane == Lane::Blocking {
             self.cancellable.insert(id, key);
@@ -481,4 +513,11 @@ impl Cluster {
     pub(crate) fn endpoint_of(&self, node: Option<usize>) -> Option<Endpoint> {
         node.and_then(|n| self.node(n)).map(|n| n.endpoint.clone())
     }
+}
+
+/// What [`Cluster::admission`] decided for a user request.
+pub(crate) struct Admission {
+    lane: Lane,
+    deadline: Option<Instant>,
+    retry_written: bool,
 }

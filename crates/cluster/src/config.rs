@@ -270,6 +270,10 @@ pub struct Config {
     /// `{ maybe_applied }`). Off: such commands end with
     /// [`RequestError::CrossSlot`](crate::RequestError::CrossSlot), as `MSETNX` always does.
     pub split_multi_key: bool,
+    /// A subscriber connection silent this long is sent a `PING`; one still silent three times
+    /// this long after it is closed, and its subscriptions move (with a
+    /// [`PubSubEvent::Interrupted`](crate::PubSubEvent::Interrupted) window). Default 1 s.
+    pub pubsub_keepalive: Duration,
 }
 
 impl Config {
@@ -292,6 +296,7 @@ impl Config {
             rng_seed: 0x5107_5157,
             decoder_limits: Limits::default(),
             split_multi_key: true,
+            pubsub_keepalive: Duration::from_secs(1),
         }
     }
 }

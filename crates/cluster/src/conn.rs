@@ -42,6 +42,9 @@ pub(crate) enum Role {
     Shared,
     /// A connection of the node's dedicated pool, held by one holder at a time.
     Dedicated(Holder),
+    /// The node's subscriber connection (pub/sub, see `pubsub.rs`): no requests, only
+    /// subscriptions, their messages and pings.
+    Subscriber,
 }
 
 /// Who holds a dedicated connection.

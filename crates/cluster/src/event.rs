@@ -108,4 +108,13 @@ pub enum Event {
         /// The server's error line (it never contains the password).
         message: String,
     },
+    /// A subscriber connection got something it cannot place: a push of an unknown kind, a
+    /// message for a channel nobody subscribed to, an error nothing asked for. It is dropped; the
+    /// connection goes on.
+    PubSubUnexpected {
+        /// The node.
+        endpoint: Endpoint,
+        /// What came.
+        what: String,
+    },
 }

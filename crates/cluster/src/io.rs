@@ -124,6 +124,14 @@ pub enum Output {
     },
     /// Something happened (informational).
     Event(Event),
+    /// A message, or news of a subscription, for one subscriber (see
+    /// [`Cluster::subscribe`](crate::Cluster::subscribe)).
+    PubSub {
+        /// Whose.
+        subscriber: crate::SubscriberId,
+        /// What.
+        event: crate::PubSubEvent,
+    },
     /// Nothing more to do now: call [`Input::Timeout`] at this instant, or earlier with any other
     /// input or submit.
     Timeout(Instant),

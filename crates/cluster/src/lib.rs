@@ -149,6 +149,8 @@ mod node;
 mod outcome;
 mod plan;
 mod pool;
+mod pubsub;
+mod pubsub_wire;
 mod redirect;
 mod refresh;
 mod request;
@@ -175,6 +177,7 @@ pub use config::{
 pub use error::{PartFailure, RequestError};
 pub use event::{Event, RedirectKind, RefreshReason};
 pub use io::{ConnId, Input, Output, RequestId};
+pub use pubsub::{Message, MessageKind, PubSubEvent, SubscriberId, SubscriptionKind};
 pub use request::Request;
 pub use session::SessionId;
 pub use stats::Stats;

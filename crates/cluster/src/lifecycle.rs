@@ -61,6 +61,7 @@ impl Cluster {
         match role {
             Role::Shared => n.conn = Some(conn),
             Role::Dedicated(_) => n.dedicated.push(conn),
+            Role::Subscriber => n.subscriber = Some(conn),
         }
         self.conns.insert(id, node);
         self.node_timer = self.node_timer.min(ready_by);
@@ -134,6 +135,7 @@ impl Cluster {
         match role {
             Some(Role::Shared) => self.flush_queue(node),
             Some(Role::Dedicated(holder)) => self.on_dedicated_ready(node, id, holder),
+            Some(Role::Subscriber) => self.on_subscriber_ready(id),
             None => {}
         }
     }
@@ -195,6 +197,7 @@ impl Cluster {
             let Some(c) = self.node_mut(node).and_then(|n| n.conn_mut(conn)) else {
                 return;
             };
+            let subscriber = c.role == Role::Subscriber && c.phase == Phase::Ready;
             let frame = match c.decoder.decode(&mut c.rbuf) {
                 Ok(Some(frame)) => frame,
                 Ok(None) => return,
@@ -203,6 +206,10 @@ impl Cluster {
                     return;
                 }
             };
+            if subscriber {
+                self.on_subscriber_frame(node, conn, frame);
+                continue;
+            }
             if let slotwise_resp::Frame::Push(items) = &frame {
                 // Out-of-band (RESP3): not a reply to anything. A pub/sub push means the
                 // connection is in a subscriber state no request of ours put it in: its replies
@@ -284,6 +291,7 @@ impl Cluster {
             return;
         };
         let endpoint = n.endpoint.clone();
+        let last_rx = conn.last_rx;
         let failed = !matches!(reason, CloseReason::Removed | CloseReason::Released);
         if failed {
             n.failures = n.failures.saturating_add(1);
@@ -384,6 +392,10 @@ impl Cluster {
             }
             self.dispatch(key);
         }
+        if conn.role == Role::Subscriber {
+            let place_again = !matches!(reason, CloseReason::Released);
+            self.subscriber_conn_lost(node, id, last_rx, place_again);
+        }
         self.gc_node(node);
     }
 
@@ -395,8 +407,10 @@ impl Cluster {
                 && n.conn.is_none()
                 && n.queued == 0
                 && n.dedicated.is_empty()
+                && n.subscriber.is_none()
                 && n.pool_waiting.is_empty()
         }) && !self.slot_map.references(node)
+            && !self.pubsub.uses(node)
             && !self.refresh.uses(node)
             && !self.plans.uses(node)
             && !self.scans.uses(node);

@@ -26,6 +26,8 @@ pub(crate) struct Node {
     pub(crate) conn: Option<Conn>,
     /// The dedicated pool: connections for blocking commands and sessions (see `pool.rs`).
     pub(crate) dedicated: Vec<Conn>,
+    /// The subscriber connection (pub/sub).
+    pub(crate) subscriber: Option<Conn>,
     /// Who waits for a dedicated connection (the pool is at its bound); may hold stale holders.
     pub(crate) pool_waiting: VecDeque<Holder>,
     /// Requests waiting for the connection (may hold stale keys of requests that ended).
@@ -48,6 +50,7 @@ impl Node {
             wanted: false,
             conn: None,
             dedicated: Vec::new(),
+            subscriber: None,
             pool_waiting: VecDeque::new(),
             queue: VecDeque::new(),
             queued: 0,
@@ -67,16 +70,18 @@ impl Node {
 
     /// The node's connection `id`: the shared one or one of the dedicated pool.
     pub(crate) fn conn_mut(&mut self, id: crate::ConnId) -> Option<&mut Conn> {
-        match &mut self.conn {
-            Some(c) if c.id == id => Some(c),
+        match (&mut self.conn, &mut self.subscriber) {
+            (Some(c), _) if c.id == id => Some(c),
+            (_, Some(c)) if c.id == id => Some(c),
             _ => self.dedicated.iter_mut().find(|c| c.id == id),
         }
     }
 
     /// The node's connection `id`, read-only.
     pub(crate) fn conn_ref(&self, id: crate::ConnId) -> Option<&Conn> {
-        match &self.conn {
-            Some(c) if c.id == id => Some(c),
+        match (&self.conn, &self.subscriber) {
+            (Some(c), _) if c.id == id => Some(c),
+            (_, Some(c)) if c.id == id => Some(c),
             _ => self.dedicated.iter().find(|c| c.id == id),
         }
     }
@@ -85,6 +90,9 @@ impl Node {
     pub(crate) fn take_conn(&mut self, id: crate::ConnId) -> Option<Conn> {
         if self.conn.as_ref().is_some_and(|c| c.id == id) {
             return self.conn.take();
+        }
+        if self.subscriber.as_ref().is_some_and(|c| c.id == id) {
+            return self.subscriber.take();
         }
         let i = self.dedicated.iter().position(|c| c.id == id)?;
         Some(self.dedicated.swap_remove(i))

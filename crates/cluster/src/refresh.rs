@@ -390,6 +390,7 @@ impl Cluster {
                 self.dispatch(key);
             }
         }
+        self.pubsub_reconcile();
         for i in 0..self.nodes.len() {
             self.gc_node(i);
         }

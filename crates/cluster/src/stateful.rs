@@ -73,8 +73,8 @@ pub(crate) fn state_command(cmd: &CommandInfo) -> Option<StateCommand> {
 pub(crate) fn refusal(kind: StateCommand, command: &str, in_session: bool) -> RequestError {
     let use_instead = match kind {
         StateCommand::PubSub => {
-            "a subscriber connection (pub/sub subscriptions are not supported yet; PUBLISH and \
-             SPUBLISH work on any connection)"
+            "a subscriber: Cluster::open_subscriber and Cluster::subscribe (adapters: \
+             Handle::subscriber); PUBLISH and SPUBLISH work on any connection"
         }
         StateCommand::Transaction(_) => {
             "a session: Cluster::open_session and Cluster::submit_in (adapters: Handle::transaction \

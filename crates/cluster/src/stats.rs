@@ -44,4 +44,6 @@ pub struct Stats {
     pub bytes_sent: u64,
     /// Bytes fed in with [`Input::Received`](crate::Input::Received) on live connections.
     pub bytes_received: u64,
+    /// Pub/sub messages delivered to subscribers (each message once, however many subscribers).
+    pub messages_received: u64,
 }

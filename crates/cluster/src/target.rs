@@ -90,11 +90,12 @@ impl Cluster {
         };
         // A slot's primary is the primary; a replica asked for by name answers itself.
         let to_primary = pinned.is_none();
+        let admission = self.admission(now, &request, args, read_only);
         self.admit(
             now,
             id,
-            &request,
-            args,
+            request.wire,
+            admission,
             (slot, read_only),
             (pinned, to_primary),
         );

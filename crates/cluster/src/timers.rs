@@ -59,6 +59,7 @@ impl Cluster {
             self.node_timers();
         }
         self.refresh_timers();
+        self.pubsub_timers();
     }
 
     fn on_deadline(&mut self, key: Key) {
@@ -186,6 +187,6 @@ impl Cluster {
         if let Some(Reverse((d, _))) = self.retries.peek() {
             t = t.min(*d);
         }
-        t.min(self.refresh.next_due())
+        t.min(self.refresh.next_due()).min(self.pubsub.next_timer())
     }
 }

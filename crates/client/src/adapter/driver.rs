@@ -10,9 +10,10 @@ use std::time::{Duration, Instant as StdInstant};
 use bytes::Bytes;
 use futures_channel::{mpsc, oneshot};
 use slotwise_cluster::{
-    Cluster, ConnId, Endpoint, Frame, Input, Instant, Output, Request, RequestError, RequestId,
-    SessionId, Stats, Target, Topology,
+    Cluster, ConnId, Endpoint, Frame, Input, Instant, Output, PubSubEvent, Request, RequestError,
+    RequestId, SessionId, Stats, SubscriberId, SubscriptionKind, Target, Topology,
 };
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use crate::tls::{TlsTarget, server_name};
 use crate::{ClientConfig, Error, trace};
@@ -139,6 +140,34 @@ pub enum Msg {
         /// Where it goes.
         reply: oneshot::Sender<Option<Topology>>,
     },
+    /// Open a subscriber named `token`: its messages and events go to `sink` (full: dropped and
+    /// counted in `dropped`); the driver's clock origin goes to `origin`.
+    OpenSubscriber {
+        /// The caller's name for it.
+        token: u64,
+        /// Where its messages and events go.
+        sink: mpsc::Sender<PubSubEvent>,
+        /// Counts what did not fit in `sink`.
+        dropped: Arc<AtomicU64>,
+        /// Told the driver's clock origin.
+        origin: std::sync::mpsc::Sender<StdInstant>,
+    },
+    /// Subscribe (or, with `subscribe` false, unsubscribe) subscriber `token` to `channels`.
+    Subscription {
+        /// The subscriber.
+        token: u64,
+        /// The kind of subscription.
+        kind: SubscriptionKind,
+        /// Channels or patterns (empty with `subscribe` false: all of that kind).
+        channels: Vec<Bytes>,
+        /// Subscribe or unsubscribe.
+        subscribe: bool,
+    },
+    /// Close subscriber `token`: its subscriptions go.
+    CloseSubscriber {
+        /// The subscriber.
+        token: u64,
+    },
     /// Send the core's counters, as of now, to `reply`.
     Stats {
         /// Where they go.
@@ -235,6 +264,9 @@ pub struct Driver {
     /// Blocking requests by the caller's token, for [`Msg::Cancel`].
     cancellable: HashMap<u64, RequestId>,
     sessions: HashMap<u64, SessionId>,
+    /// Subscribers by the caller's token, and their sinks by the core's id.
+    subscriber_ids: HashMap<u64, SubscriberId>,
+    sinks: HashMap<SubscriberId, (mpsc::Sender<PubSubEvent>, Arc<AtomicU64>)>,
     delays: BinaryHeap<Reverse<(StdInstant, u64)>>,
     delay_senders: HashMap<u64, oneshot::Sender<()>>,
     next_delay: u64,
@@ -302,6 +334,8 @@ impl Driver {
             window,
             cancellable: HashMap::new(),
             sessions: HashMap::new(),
+            subscriber_ids: HashMap::new(),
+            sinks: HashMap::new(),
             delays: BinaryHeap::new(),
             delay_senders: HashMap::new(),
             next_delay: 0,
@@ -407,6 +441,37 @@ impl Driver {
                 self.next_delay += 1;
                 self.delays.push(Reverse((until, self.next_delay)));
                 self.delay_senders.insert(self.next_delay, done);
+            }
+            Msg::OpenSubscriber {
+                token,
+                sink,
+                dropped,
+                origin,
+            } => {
+                let _ = origin.send(self.origin);
+                let id = self.cluster.open_subscriber();
+                self.subscriber_ids.insert(token, id);
+                self.sinks.insert(id, (sink, dropped));
+            }
+            Msg::Subscription {
+                token,
+                kind,
+                channels,
+                subscribe,
+            } => {
+                if let Some(&id) = self.subscriber_ids.get(&token) {
+                    if subscribe {
+                        self.cluster.subscribe(now, id, kind, channels);
+                    } else {
+                        self.cluster.unsubscribe(now, id, kind, channels);
+                    }
+                }
+            }
+            Msg::CloseSubscriber { token } => {
+                if let Some(id) = self.subscriber_ids.remove(&token) {
+                    self.sinks.remove(&id);
+                    self.cluster.close_subscriber(now, id);
+                }
             }
             Msg::Stats { reply } => {
                 let _ = reply.send(self.cluster.stats());
@@ -562,6 +627,18 @@ impl Driver {
                 Output::Event(event) => {
                     trace::event(&event);
                     self.on_event(&event);
+                }
+                Output::PubSub { subscriber, event } => {
+                    let Some((sink, dropped)) = self.sinks.get_mut(&subscriber) else {
+                        continue;
+                    };
+                    if let Err(e) = sink.try_send(event) {
+                        if e.is_disconnected() {
+                            self.sinks.remove(&subscriber);
+                        } else {
+                            dropped.fetch_add(1, Ordering::Relaxed);
+                        }
+                    }
                 }
                 Output::Timeout(at) => {
                     self.core_deadline = Some(at);
