@@ -40,8 +40,8 @@ use slotwise_client::resp::Arg;
 pub use slotwise_client::{
     Auth, ClientConfig, Credentials, CredentialsProvider, Endpoint, Error, Frame, FromFrame,
     Handle, Message, MessageKind, PartFailure, Pending, Pipeline, PubSubEvent, ReadFrom, Request,
-    RequestError, Result, Scan, ServerError, Stats, Subscriber, SubscriptionKind, Target,
-    TlsOptions, Topology, commands,
+    RequestError, Result, SUBSCRIBER_BUFFER, Scan, ServerError, Stats, Subscriber,
+    SubscriptionKind, Target, TlsOptions, Topology, commands,
 };
 
 /// A Redis Cluster client for synchronous code.

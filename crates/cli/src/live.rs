@@ -3,8 +3,11 @@
 //!
 //! ```text
 //! slotwise -c HOST:PORT [--tls [--cacert F] [--cert F --key F] [--sni NAME]]
-//!          [--user U --pass P | --pass P] [--timeout SECS] [--json] CMD ARG…
+//!          [--user U --pass P | --pass P] [--timeout SECS] [--json] [--count N] CMD ARG…
 //! ```
+//!
+//! `SUBSCRIBE`, `PSUBSCRIBE` and `SSUBSCRIBE` stream messages instead (see `subscribe.rs`;
+//! `--count N` stops after N).
 //!
 //! The reply is printed as `slotwise decode` prints frames, like redis-cli (`--json`: the reply as
 //! plain JSON: strings, numbers, `null`, arrays, objects, `{"error": …}`). Commands for several
@@ -23,7 +26,7 @@ use crate::decode::{render, to_json};
 use serde_json::{Value, json};
 
 const USAGE: &str = "usage: slotwise -c HOST:PORT [--tls [--cacert F] [--cert F --key F] [--sni NAME]] \
-                     [--user U] [--pass P] [--timeout SECS] [--json] CMD ARG…";
+                     [--user U] [--pass P] [--timeout SECS] [--json] [--count N] CMD ARG…";
 
 /// How to reach a cluster: shared by `-c` and `topology watch`.
 pub(crate) struct Connect {
@@ -139,15 +142,36 @@ impl Connect {
 
 /// `slotwise -c …`.
 pub(crate) fn run(args: &[String]) -> Result<(), Failure> {
-    let (connect, rest) = Connect::parse(args, USAGE)?;
-    let (json, command) = match rest.split_first() {
-        Some((flag, command)) if flag == "--json" => (true, command),
-        _ => (false, rest),
-    };
-    if command.is_empty() {
-        return Err(Failure::Usage(format!("no command given; {USAGE}")));
+    let (connect, mut command) = Connect::parse(args, USAGE)?;
+    let (mut json, mut count) = (false, None);
+    loop {
+        match command.split_first() {
+            Some((flag, rest)) if flag == "--json" => {
+                json = true;
+                command = rest;
+            }
+            Some((flag, rest)) if flag == "--count" => {
+                let n = rest
+                    .first()
+                    .and_then(|n| n.parse::<u64>().ok())
+                    .ok_or_else(|| {
+                        Failure::Usage(format!("--count takes a number of messages; {USAGE}"))
+                    })?;
+                count = Some(n);
+                command = &rest[1..];
+            }
+            _ => break,
+        }
     }
+    let Some((name, channels)) = command.split_first() else {
+        return Err(Failure::Usage(format!("no command given; {USAGE}")));
+    };
     let client = connect.connect()?;
+    if let Some(kind) = crate::subscribe::kind_of(name) {
+        let outcome = crate::subscribe::run(&client, kind, channels, count, json);
+        client.shutdown();
+        return outcome;
+    }
     let outcome = client.send(Request::new(command.iter().map(String::as_bytes)));
     client.shutdown();
     let (frame, failed) = match outcome {

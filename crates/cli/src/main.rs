@@ -15,6 +15,7 @@
 mod decode;
 mod keys;
 mod live;
+mod subscribe;
 mod topology;
 mod watch;
 
@@ -80,7 +81,9 @@ commands:
   topology watch HOST:PORT [--count N] [--seconds S] [--interval MS] [connection options]
                                  the live slot map, then each change as it happens
   -c HOST:PORT [--tls [--cacert F] [--cert F --key F] [--sni NAME]] [--user U] [--pass P]
-     [--timeout SECS] [--json] CMD ARG…
+     [--timeout SECS] [--json] [--count N] CMD ARG…
                                  run one command on a live cluster (like redis-cli -c; multi-node
                                  commands such as DBSIZE, KEYS, MGET over slots, SCAN span every
-                                 shard; --json prints the reply as plain JSON)";
+                                 shard; --json prints the reply as plain JSON); SUBSCRIBE ch…,
+                                 PSUBSCRIBE pattern…, SSUBSCRIBE ch… stream one line per message
+                                 until interrupted (--count N: exit 0 after N messages)";

@@ -259,3 +259,79 @@ fn multi_node_commands_use_the_core_plans() {
         );
     }
 }
+
+/// Runs `slotwise` in the background and publishes with another `slotwise -c` until it exits.
+fn subscribed(args: &[&str], addr: &str, publish: &[[&str; 3]]) -> Output {
+    let child = Command::new(env!("CARGO_BIN_EXE_slotwise"))
+        .args(args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("runs");
+    let pid = child.id();
+    let (done_tx, done) = mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = done_tx.send(child.wait_with_output());
+    });
+    // Publish every message again each round until the subscriber has its count (its
+    // subscription is confirmed some time after it starts).
+    for _ in 0..100 {
+        for [cmd, channel, payload] in publish {
+            slotwise(&["-c", addr, cmd, channel, payload]);
+        }
+        if let Ok(out) = done.recv_timeout(Duration::from_millis(200)) {
+            return out.expect("waited");
+        }
+    }
+    panic!("slotwise (pid {pid}) did not exit after its --count messages");
+}
+
+#[test]
+fn subscribe_streams_messages_one_per_line() {
+    let cluster = cluster();
+    let addr = cluster.seed().expect("seed").to_string();
+    let out = subscribed(
+        &["-c", &addr, "--count", "2", "SUBSCRIBE", "cli:news"],
+        &addr,
+        &[["PUBLISH", "cli:news", "hello world"]],
+    );
+    assert!(out.status.success(), "{out:?}");
+    assert_eq!(
+        stdout(&out),
+        "message cli:news hello world\nmessage cli:news hello world\n"
+    );
+
+    let out = subscribed(
+        &["-c", &addr, "--json", "--count", "1", "PSUBSCRIBE", "cli:*"],
+        &addr,
+        &[["PUBLISH", "cli:x", "p"]],
+    );
+    assert!(out.status.success(), "{out:?}");
+    let v: serde_json::Value = serde_json::from_str(stdout(&out).trim()).expect("one JSON object");
+    assert_eq!(
+        v,
+        serde_json::json!({"kind": "pmessage", "channel": "cli:x", "payload": "p", "pattern": "cli:*"})
+    );
+
+    let out = subscribed(
+        &[
+            "-c",
+            &addr,
+            "--json",
+            "--count",
+            "1",
+            "SSUBSCRIBE",
+            "cli:shard",
+        ],
+        &addr,
+        &[["SPUBLISH", "cli:shard", "s\n2"]],
+    );
+    assert!(out.status.success(), "{out:?}");
+    let v: serde_json::Value = serde_json::from_str(stdout(&out).trim()).expect("one JSON object");
+    assert_eq!(
+        v,
+        serde_json::json!({"kind": "smessage", "channel": "cli:shard", "payload": "s\n2"})
+    );
+    let missing = slotwise(&["-c", &addr, "SUBSCRIBE"]);
+    assert_eq!(missing.status.code(), Some(2), "{missing:?}");
+}

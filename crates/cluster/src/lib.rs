@@ -16,6 +16,9 @@
 //!   override.
 //! - Sessions ([`Cluster::open_session`], [`Cluster::submit_in`], [`Cluster::close_session`],
 //!   [`SessionId`]): a connection held for a transaction; [`Cluster::cancel`] for blocking commands.
+//! - Pub/sub ([`Cluster::open_subscriber`], [`Cluster::subscribe`], [`Cluster::unsubscribe`],
+//!   [`SubscriptionKind`]): subscriptions on subscriber connections of their own, kept alive
+//!   through failover and slot moves; [`PubSubEvent`]s out as [`Output::PubSub`].
 //! - [`Input`] / [`Output`] with [`ConnId`], [`RequestId`]; [`Instant`] (the core's time).
 //! - [`RequestError`]: why a request ended without a Redis reply; [`Event`]: what happened inside;
 //!   [`Stats`]: counters of it all ([`Cluster::stats`]).

@@ -24,8 +24,8 @@ use std::ops::Deref;
 pub use slotwise_client::{
     Auth, ClientConfig, Credentials, CredentialsProvider, Endpoint, Error, Frame, FromFrame,
     Handle, Message, MessageKind, PartFailure, Pending, Pipeline, PubSubEvent, ReadFrom, Request,
-    RequestError, Result, Scan, ServerError, Stats, Subscriber, SubscriptionKind, Target,
-    TlsOptions, Topology, Transaction, commands,
+    RequestError, Result, SUBSCRIBER_BUFFER, Scan, ServerError, Stats, Subscriber,
+    SubscriptionKind, Target, TlsOptions, Topology, Transaction, commands,
 };
 
 /// A Redis Cluster client on tokio.
