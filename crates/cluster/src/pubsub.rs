@@ -650,6 +650,8 @@ impl Cluster {
                 if let Some(c) = self.pubsub.conns.get_mut(&id) {
                     c.ping_sent = None;
                 }
+                let keepalive = self.config.pubsub_keepalive;
+                self.pubsub_timer(self.now + keepalive);
             }
             Heard::Error(line) => self.on_subscriber_error(node, id, endpoint, line),
             Heard::Unknown(what) => self.event(Event::PubSubUnexpected {

@@ -86,6 +86,10 @@ pub struct Script {
     closes: Vec<ConnId>,
     pub replies: Vec<(RequestId, Result<Frame, RequestError>)>,
     pub events: Vec<Event>,
+    pub pubsub: Vec<(
+        slotwise_cluster::SubscriberId,
+        slotwise_cluster::PubSubEvent,
+    )>,
     pub timeout: Option<Instant>,
 }
 
@@ -99,6 +103,7 @@ impl Script {
             closes: Vec::new(),
             replies: Vec::new(),
             events: Vec::new(),
+            pubsub: Vec::new(),
             timeout: None,
         };
         s.drain();
@@ -137,6 +142,7 @@ impl Script {
                     self.replies.push((id, result))
                 }
                 Output::Event(e) => self.events.push(e),
+                Output::PubSub { subscriber, event } => self.pubsub.push((subscriber, event)),
                 Output::Timeout(t) => {
                     self.timeout = Some(t);
                     return;
