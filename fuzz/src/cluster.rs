@@ -61,6 +61,13 @@ enum Step {
         from: u8,
         cursor: Vec<u8>,
     },
+    /// Pub/sub: open a subscriber, subscribe or unsubscribe the newest one (any kind, a few
+    /// channel names), or close it.
+    PubSub {
+        op: u8,
+        kind: u8,
+        channel: u8,
+    },
 }
 
 /// What the harness saw of the core's outputs, and the echoing server's side.
@@ -76,6 +83,8 @@ struct Net {
     /// Connection → replies the fuzzer injected there (canned frames), each of which the core
     /// took as the answer to the oldest command: the echoing server skips that many.
     answered_by_fuzzer: HashMap<ConnId, usize>,
+    /// Subscribers open (events for any other are a bug).
+    subscribers: HashSet<u64>,
     /// The cursor the last `SCAN` step returned.
     cursor: Option<Vec<u8>>,
     /// Connections the fuzzer fed raw bytes: how many replies those held is unknown, so the
@@ -116,6 +125,10 @@ impl Net {
                         _ => {}
                     }
                 }
+                Output::PubSub { subscriber, .. } => assert!(
+                    self.subscribers.contains(&subscriber.0),
+                    "an event for {subscriber}, which is not open"
+                ),
                 Output::Timeout(t) => {
                     assert!(t >= Instant::ZERO);
                     return;
@@ -226,6 +239,14 @@ const REPLIES: &[&[u8]] = &[
     b">2\r\n$7\r\nmessage\r\n$1\r\nx\r\n",
     b">3\r\n$9\r\nsubscribe\r\n$1\r\nx\r\n:1\r\n",
     b"+QUEUED\r\n",
+    b">3\r\n$10\r\nssubscribe\r\n$3\r\nfoo\r\n:1\r\n",
+    b">3\r\n$12\r\nsunsubscribe\r\n$3\r\nfoo\r\n:0\r\n",
+    b">3\r\n$8\r\nsmessage\r\n$3\r\nfoo\r\n$1\r\np\r\n",
+    b">4\r\n$8\r\npmessage\r\n$2\r\nn*\r\n$2\r\nnx\r\n$1\r\np\r\n",
+    b"*3\r\n$9\r\nsubscribe\r\n$4\r\nnews\r\n:1\r\n",
+    b"*2\r\n$4\r\npong\r\n$0\r\n\r\n",
+    b"+PONG\r\n",
+    b">2\r\n$10\r\ninvalidate\r\n*0\r\n",
     b"*-1\r\n",
     ONE_SHARD,
     b"*2\r\n*3\r\n:0\r\n:8191\r\n*2\r\n$9\r\n127.0.0.1\r\n:7000\r\n*3\r\n:8192\r\n:16383\r\n*2\r\n$9\r\n127.0.0.1\r\n:7001\r\n",
@@ -343,6 +364,43 @@ pub fn events(data: &[u8]) {
                         bytes: &bytes,
                         now,
                     });
+                }
+            }
+            Step::PubSub { op, kind, channel } => {
+                use slotwise_cluster::SubscriptionKind as K;
+                let kind = [
+                    K::Channel,
+                    K::Pattern,
+                    K::ShardChannel,
+                    K::NodeChannel,
+                    K::NodePattern,
+                ][usize::from(kind % 5)];
+                let name = bytes::Bytes::from_static(
+                    [&b"news"[..], b"foo", b"n*", b"bar", b"{foo}x"][usize::from(channel % 5)],
+                );
+                let newest = net.subscribers.iter().max().copied();
+                match (op % 4, newest) {
+                    (0, _) | (_, None) => {
+                        let id = core.open_subscriber();
+                        net.subscribers.insert(id.0);
+                    }
+                    (1, Some(id)) => {
+                        core.subscribe(now, slotwise_cluster::SubscriberId(id), kind, [name])
+                    }
+                    (2, Some(id)) => {
+                        let names = if channel % 2 == 0 {
+                            vec![name]
+                        } else {
+                            Vec::new()
+                        };
+                        core.unsubscribe(now, slotwise_cluster::SubscriberId(id), kind, names);
+                    }
+                    (_, Some(id)) => {
+                        // Events already out for it were checked; none may follow.
+                        net.drain(&mut core);
+                        net.subscribers.remove(&id);
+                        core.close_subscriber(now, slotwise_cluster::SubscriberId(id));
+                    }
                 }
             }
             Step::Scan { from, cursor } => {
