@@ -70,7 +70,15 @@ impl Handle {
 }
 
 impl Subscriber {
-    fn change(&self, kind: SubscriptionKind, channels: Vec<Bytes>, subscribe: bool) {
+    fn change<I, C>(&self, kind: SubscriptionKind, channels: I, subscribe: bool)
+    where
+        I: IntoIterator<Item = C>,
+        C: AsRef<[u8]>,
+    {
+        let channels = channels
+            .into_iter()
+            .map(|c| Bytes::copy_from_slice(c.as_ref()))
+            .collect();
         self.handle.send_msg(Msg::Subscription {
             token: self.token,
             kind,
@@ -86,10 +94,6 @@ impl Subscriber {
         I: IntoIterator<Item = C>,
         C: AsRef<[u8]>,
     {
-        let channels = channels
-            .into_iter()
-            .map(|c| Bytes::copy_from_slice(c.as_ref()))
-            .collect();
         self.change(kind, channels, true);
     }
 
@@ -99,10 +103,6 @@ impl Subscriber {
         I: IntoIterator<Item = C>,
         C: AsRef<[u8]>,
     {
-        let channels = channels
-            .into_iter()
-            .map(|c| Bytes::copy_from_slice(c.as_ref()))
-            .collect();
         self.change(kind, channels, false);
     }
 

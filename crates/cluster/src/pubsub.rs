@@ -724,17 +724,13 @@ impl Cluster {
                     let Some(want) = self.pubsub.wants.remove(&(kind, name.clone())) else {
                         continue;
                     };
-                    for subscriber in want.subscribers {
-                        self.out.push_back(Output::PubSub {
-                            subscriber,
-                            event: PubSubEvent::Refused {
-                                kind,
-                                channel: name.clone(),
-                                node: endpoint.clone(),
-                                error: line.clone(),
-                            },
-                        });
-                    }
+                    let event = PubSubEvent::Refused {
+                        kind,
+                        channel: name.clone(),
+                        node: endpoint.clone(),
+                        error: line.clone(),
+                    };
+                    tell(&mut self.out, &want.subscribers, &event);
                 }
                 self.pubsub_reconcile();
             }
@@ -783,13 +779,7 @@ impl Cluster {
                     node: endpoint.clone(),
                 },
             };
-            let subscribers: Vec<SubscriberId> = want.subscribers.iter().copied().collect();
-            for subscriber in subscribers {
-                self.out.push_back(Output::PubSub {
-                    subscriber,
-                    event: event.clone(),
-                });
-            }
+            tell(&mut self.out, &want.subscribers, &event);
         }
     }
 
@@ -813,18 +803,13 @@ impl Cluster {
                     continue;
                 };
                 want.interrupted = Some(since);
-                let subscribers: Vec<SubscriberId> = want.subscribers.iter().copied().collect();
-                for subscriber in subscribers {
-                    self.out.push_back(Output::PubSub {
-                        subscriber,
-                        event: PubSubEvent::Interrupted {
-                            kind,
-                            channel: name.clone(),
-                            node: endpoint.clone(),
-                            since,
-                        },
-                    });
-                }
+                let event = PubSubEvent::Interrupted {
+                    kind,
+                    channel: name.clone(),
+                    node: endpoint.clone(),
+                    since,
+                };
+                tell(&mut self.out, &want.subscribers, &event);
             }
         }
     }
@@ -983,5 +968,15 @@ impl Cluster {
             self.pubsub_timer(next);
         }
         self.pubsub_reconcile();
+    }
+}
+
+/// Queues `event` for each of `subscribers`.
+fn tell(out: &mut VecDeque<Output>, subscribers: &BTreeSet<SubscriberId>, event: &PubSubEvent) {
+    for &subscriber in subscribers {
+        out.push_back(Output::PubSub {
+            subscriber,
+            event: event.clone(),
+        });
     }
 }
