@@ -1,13 +1,13 @@
 //! Pub/sub through the async-std adapter, under async-std and under smol, on one real cluster
 //! (3 primaries, a replica each): shard channels over every shard, a cluster-wide pattern and
-//! key events (`expired`) from every primary; then a graceful failover of a shard channel's shard, after which its
+//! key events (`expired`) from every primary, over RESP3 and RESP2; then a graceful failover of a shard channel's shard, after which its
 //! messages come from the new primary.
 
 use std::collections::BTreeSet;
 use std::sync::Arc;
 use std::time::Duration;
 
-use slotwise_async_std::{Client, ClientConfig, MessageKind, PubSubEvent, Subscriber};
+use slotwise_async_std::{Client, ClientConfig, MessageKind, Protocol, PubSubEvent, Subscriber};
 use slotwise_test_cluster::{Cluster, ClusterOptions};
 
 async fn next(sub: &mut Subscriber) -> PubSubEvent {
@@ -20,11 +20,12 @@ async fn next(sub: &mut Subscriber) -> PubSubEvent {
         .expect("an event within 20 s")
 }
 
-async fn run(cluster: &Arc<Cluster>, tag: &str) {
+async fn run(cluster: &Arc<Cluster>, tag: &str, protocol: Protocol) {
     let seed = format!("127.0.0.1:{}", cluster.seed().unwrap().port());
-    let client = Client::connect(ClientConfig::new([seed.as_str()]).unwrap())
-        .await
-        .expect("connects");
+    let config = ClientConfig::new([seed.as_str()])
+        .unwrap()
+        .protocol(protocol);
+    let client = Client::connect(config).await.expect("connects");
     client
         .cmd(["CONFIG", "SET", "notify-keyspace-events", "KEA"])
         .await
@@ -130,6 +131,7 @@ fn subscriptions_under_async_std_and_smol() {
         })
         .expect("cluster starts"),
     );
-    async_std::task::block_on(run(&cluster, "as"));
-    smol::block_on(run(&cluster, "smol"));
+    // RESP3 (pushes) under async-std; RESP2 (subscriber mode, arrays) under smol.
+    async_std::task::block_on(run(&cluster, "as", Protocol::Resp3));
+    smol::block_on(run(&cluster, "smol", Protocol::Resp2));
 }

@@ -39,8 +39,8 @@ use slotwise_client::resp::Arg;
 
 pub use slotwise_client::{
     Auth, ClientConfig, Credentials, CredentialsProvider, Endpoint, Error, Frame, FromFrame,
-    Handle, Message, MessageKind, PartFailure, Pending, Pipeline, PubSubEvent, ReadFrom, Request,
-    RequestError, Result, SUBSCRIBER_BUFFER, Scan, ServerError, Stats, Subscriber,
+    Handle, Message, MessageKind, PartFailure, Pending, Pipeline, Protocol, PubSubEvent, ReadFrom,
+    Request, RequestError, Result, SUBSCRIBER_BUFFER, Scan, ServerError, Stats, Subscriber,
     SubscriptionKind, Target, TlsOptions, Topology, commands,
 };
 

@@ -23,8 +23,8 @@ use std::ops::Deref;
 
 pub use slotwise_client::{
     Auth, ClientConfig, Credentials, CredentialsProvider, Endpoint, Error, Frame, FromFrame,
-    Handle, Message, MessageKind, PartFailure, Pending, Pipeline, PubSubEvent, ReadFrom, Request,
-    RequestError, Result, SUBSCRIBER_BUFFER, Scan, ServerError, Stats, Subscriber,
+    Handle, Message, MessageKind, PartFailure, Pending, Pipeline, Protocol, PubSubEvent, ReadFrom,
+    Request, RequestError, Result, SUBSCRIBER_BUFFER, Scan, ServerError, Stats, Subscriber,
     SubscriptionKind, Target, TlsOptions, Topology, Transaction, commands,
 };
 
