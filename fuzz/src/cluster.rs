@@ -307,7 +307,11 @@ pub fn events(data: &[u8]) {
                     // Unique per request: the echoing server's tag names exactly one request.
                     args[1] = format!("{}{key}:{unique}", args[1]);
                 }
-                let tag = args.get(1).map(|k| [&b"tag:"[..], k.as_bytes()].concat());
+                // The echoing server tags a keyless one-word command (`PING`) with its name.
+                let tag = args
+                    .get(1)
+                    .or(args.first())
+                    .map(|k| [&b"tag:"[..], k.as_bytes()].concat());
                 let mut r = Request::new(args.iter().map(String::as_str));
                 if idempotent {
                     r = r.idempotent();
