@@ -38,7 +38,9 @@ pub struct Subscriber {
     token: u64,
     rx: mpsc::Receiver<PubSubEvent>,
     dropped: Arc<AtomicU64>,
-    origin: std::time::Instant,
+    /// The driver's clock origin: it sends it when it opens the subscriber (before any event).
+    origin: std::sync::OnceLock<std::time::Instant>,
+    origin_rx: std::sync::mpsc::Receiver<std::time::Instant>,
 }
 
 impl Handle {
@@ -55,16 +57,13 @@ impl Handle {
             dropped: dropped.clone(),
             origin: origin_tx,
         });
-        // The driver answers at once; a stopped client has no clock: any origin will do.
-        let origin = origin_rx
-            .recv_timeout(std::time::Duration::from_secs(5))
-            .unwrap_or_else(|_| std::time::Instant::now());
         Subscriber {
             handle: self.clone(),
             token,
             rx,
             dropped,
-            origin,
+            origin: std::sync::OnceLock::new(),
+            origin_rx,
         }
     }
 }
@@ -180,17 +179,29 @@ impl Subscriber {
         self.dropped.load(Ordering::Relaxed)
     }
 
+    /// The driver's clock origin (known once the driver took the subscriber in, which is before
+    /// any of its events; until then, and for a stopped client, now).
+    fn origin(&self) -> std::time::Instant {
+        if let Some(origin) = self.origin.get() {
+            return *origin;
+        }
+        match self.origin_rx.try_recv() {
+            Ok(origin) => *self.origin.get_or_init(|| origin),
+            Err(_) => std::time::Instant::now(),
+        }
+    }
+
     /// Now, in the clock of the events' instants.
     #[must_use]
     pub fn elapsed(&self) -> slotwise_cluster::Instant {
-        let micros = u64::try_from(self.origin.elapsed().as_micros()).unwrap_or(u64::MAX);
+        let micros = u64::try_from(self.origin().elapsed().as_micros()).unwrap_or(u64::MAX);
         slotwise_cluster::Instant::from_micros(micros)
     }
 
     /// An event's instant as a [`std::time::Instant`].
     #[must_use]
     pub fn instant(&self, at: slotwise_cluster::Instant) -> std::time::Instant {
-        self.origin + std::time::Duration::from_micros(at.as_micros())
+        self.origin() + std::time::Duration::from_micros(at.as_micros())
     }
 }
 
