@@ -134,6 +134,8 @@ pub trait TestClient: Send + Sync {
     ) -> Result<Vec<Vec<u8>>, CallError>;
     /// Runs `request` on the node `target` names.
     fn call_to(&self, target: Target, request: Request) -> Result<Frame, CallError>;
+    /// A new pub/sub subscriber (read it with `recv_timeout` from any thread).
+    fn subscriber(&self) -> slotwise_client::Subscriber;
 }
 
 /// One adapter (and runtime) under test.

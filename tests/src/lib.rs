@@ -46,6 +46,8 @@ macro_rules! scenario_tests {
             garbage_on_one_connection => garbage_on_one_connection,
             connection_state_blocking_and_transactions => connection_state,
             multi_node_commands_pipelines_and_scan => multi_node,
+            pubsub_through_failover_kill_and_restart => pubsub_faults,
+            pubsub_shard_channels_keyspace_and_migration => pubsub_shards_and_keyspace,
         );
     };
     (@tests $adapter:expr; $($test:ident => $scenario:ident,)*) => {

@@ -15,6 +15,9 @@
 //! - [`TlsFiles`]: certificates generated for a TLS cluster (CA, server, client).
 //! - [`model`]: a model of a cluster's observable protocol, with no processes, for deterministic
 //!   tests (the core's simulation, the adapter glue's in-memory runtime).
+//! - [`pubsub`]: the pub/sub fault schedule every subscriber test runs (a 10/s publisher, a
+//!   failover, kill -9 and restart of the subscriber's node over 36 s), so losses compare across
+//!   clients.
 //! - [`redis_server_binary`]: finds `redis-server`, installing it with `apt-get` on Debian as root.
 //!
 //! ## How cluster nodes are set up
@@ -56,6 +59,7 @@ mod cluster;
 mod conn;
 pub mod model;
 mod process;
+pub mod pubsub;
 mod reap;
 mod server;
 mod slot_tags;

@@ -88,6 +88,10 @@ impl TestClient for BlockingClient {
     fn call_to(&self, target: Target, request: Request) -> Result<Frame, CallError> {
         outcome(self.0.send_to(target, request))
     }
+
+    fn subscriber(&self) -> slotwise_client::Subscriber {
+        self.0.subscriber()
+    }
 }
 
 impl Drop for BlockingClient {

@@ -61,6 +61,10 @@ impl TestClient for SmolClient {
     fn call_to(&self, target: Target, request: Request) -> Result<Frame, CallError> {
         outcome(smol::block_on(self.0.send_to(target, request)))
     }
+
+    fn subscriber(&self) -> slotwise_client::Subscriber {
+        self.0.subscriber()
+    }
 }
 
 impl Drop for SmolClient {

@@ -85,6 +85,13 @@ impl TestClient for TokioClient {
         let client = self.client.as_ref().expect("client present until drop");
         outcome(self.rt.block_on(client.send_to(target, request)))
     }
+
+    fn subscriber(&self) -> slotwise_client::Subscriber {
+        self.client
+            .as_ref()
+            .expect("client present until drop")
+            .subscriber()
+    }
 }
 
 impl Drop for TokioClient {
