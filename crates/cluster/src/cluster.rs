@@ -11,7 +11,7 @@
 //! | `lifecycle.rs` | connection life: open, handshake, bytes in, close, node cleanup | `ensure_connecting`, `open_conn`, `tls_server_name`, `on_connected`, `start_handshake`, `on_ready`, `on_handshake_reply`, `on_received`, `close_if_drained`, `after_reply`, `close_conn`, `gc_node` |
 //! | `pool.rs` | the dedicated connection pool (blocking commands, sessions) | `cancel`, `enqueue_blocking`, `lease`, `assign`, `start_holder`, `on_dedicated_ready`, `release`, `serve_waiting`, `holder_waits`, `fail_holder`, `pool_timers`, `drain_pool`, `blocking_conn` |
 //! | `session.rs` | sessions (transactions) | `open_session`, `submit_in`, `close_session`, `sessions_open`, `admit_in_session`, `session_*`, `on_session_reply` |
-//! | `pubsub.rs` | subscriptions and subscriber connections | `open_subscriber`, `subscribe`, `unsubscribe`, `close_subscriber`, `subscriptions`, `pubsub_reconcile`, `on_subscriber_ready`, `on_subscriber_frame`, `subscriber_conn_lost`, `pubsub_timers` |
+//! | `pubsub/` (`reconcile.rs`, `heard.rs`, `keepalive.rs`, `wire.rs`) | subscriptions and subscriber connections | `open_subscriber`, `subscribe`, `unsubscribe`, `close_subscriber`, `subscriptions`, `pubsub_reconcile`, `on_subscriber_ready`, `on_subscriber_frame`, `subscriber_conn_lost`, `pubsub_timers` |
 //! | `refresh.rs` | topology refresh | `trigger_refresh`, `refresh_timers`, `start_refresh`, `ask_topology`, `on_refresh_result`, `maybe_complete_round`, `apply_topology` |
 //! | `timers.rs` | time: deadlines, retries, node timers | `advance`, `on_deadline`, `node_timers`, `next_timeout` |
 //!

@@ -42,7 +42,7 @@ pub(crate) enum Role {
     Shared,
     /// A connection of the node's dedicated pool, held by one holder at a time.
     Dedicated(Holder),
-    /// The node's subscriber connection (pub/sub, see `pubsub.rs`): no requests, only
+    /// The node's subscriber connection (pub/sub, see the `pubsub` module): no requests, only
     /// subscriptions, their messages and pings.
     Subscriber,
 }

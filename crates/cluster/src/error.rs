@@ -41,9 +41,9 @@ pub enum RequestError {
     /// `EVAL` …, or any command with [`Config::split_multi_key`](crate::Config::split_multi_key)
     /// off). `MGET`, `MSET`, `DEL`, `UNLINK`, `EXISTS` and `TOUCH` are split instead.
     CrossSlot,
-    /// A command the core cannot route as asked (`SCAN` without [`Cluster::submit_scan`](crate::Cluster::submit_scan),
-    /// `WAIT`, a `request_policy:special` command it has no rule for): refused rather than sent to
-    /// one node, where it would give a partial answer. [`Cluster::submit_to`](crate::Cluster::submit_to)
+    /// A command the core cannot route as asked (`WAIT`, a `request_policy:special` command it
+    /// has no rule for): refused rather than sent to one node, where it would give a partial
+    /// answer. [`Cluster::submit_to`](crate::Cluster::submit_to)
     /// sends it to a node of the caller's choice.
     Unsupported {
         /// The command name, lowercase.

@@ -153,7 +153,6 @@ mod outcome;
 mod plan;
 mod pool;
 mod pubsub;
-mod pubsub_wire;
 mod redirect;
 mod refresh;
 mod request;
