@@ -40,6 +40,8 @@ macro_rules! scenario_tests {
             many_concurrent_callers => many_callers,
             graceful_failover_under_load => failover_under_load,
             sigkill_of_a_primary_under_load => kill_under_load,
+            sigstop_of_a_primary_under_load => frozen_primary_under_load,
+            a_connection_that_stops_forwarding => stalled_connection_under_load,
             live_reshard_under_load => reshard_under_load,
             add_node_and_rebalance_under_load => add_node_under_load,
             tls_acl_hostnames_and_wrong_password => tls_acl_hostnames,

@@ -1,5 +1,7 @@
 //! A TCP proxy in front of one real node that, when armed, replaces the next reply it forwards with
-//! bytes that are not RESP — a node that sends garbage on one connection.
+//! bytes that are not RESP — a node that sends garbage on one connection; or, when stalled, stops
+//! forwarding anything on the connections open at that moment (a half-open path: the node is
+//! fine, and new connections work).
 //!
 //! The node is made to announce the proxy's port (`CONFIG SET cluster-announce-port`), so the
 //! cluster's own topology sends clients through the proxy. Loopback only; every thread stops when
@@ -19,6 +21,8 @@ struct Shared {
     stop: AtomicBool,
     armed: AtomicBool,
     connections: AtomicUsize,
+    /// Connections accepted before this count (by accept order) forward nothing more.
+    stalled_below: AtomicUsize,
     garbage_sent: AtomicUsize,
     /// Microseconds from sending garbage until the client closed that connection (0: not yet).
     closed_after_us: AtomicU64,
@@ -53,6 +57,13 @@ impl CorruptingProxy {
         self.shared.armed.store(true, Ordering::SeqCst);
     }
 
+    /// Stops forwarding, both ways, on every connection open now (they stay open, silent, until
+    /// the client closes them); connections accepted later forward as usual.
+    pub fn stall_open_connections(&self) {
+        let open = self.shared.connections.load(Ordering::SeqCst);
+        self.shared.stalled_below.store(open, Ordering::SeqCst);
+    }
+
     /// Connections accepted so far.
     pub fn connections(&self) -> usize {
         self.shared.connections.load(Ordering::SeqCst)
@@ -82,12 +93,12 @@ fn accept_loop(listener: &TcpListener, target: SocketAddr, shared: &Arc<Shared>)
     while !shared.stop.load(Ordering::SeqCst) {
         match listener.accept() {
             Ok((client, _)) => {
-                shared.connections.fetch_add(1, Ordering::SeqCst);
+                let index = shared.connections.fetch_add(1, Ordering::SeqCst);
                 let Ok(server) = TcpStream::connect(target) else {
                     continue;
                 };
                 let shared = Arc::clone(shared);
-                std::thread::spawn(move || serve(client, server, &shared));
+                std::thread::spawn(move || serve(client, server, index, &shared));
             }
             Err(e) if e.kind() == ErrorKind::WouldBlock => {
                 std::thread::sleep(Duration::from_millis(5));
@@ -98,7 +109,8 @@ fn accept_loop(listener: &TcpListener, target: SocketAddr, shared: &Arc<Shared>)
 }
 
 /// One proxied connection: client → server in this thread, server → client in another.
-fn serve(client: TcpStream, server: TcpStream, shared: &Arc<Shared>) {
+fn serve(client: TcpStream, server: TcpStream, index: usize, shared: &Arc<Shared>) {
+    let stalled = move |shared: &Shared| index < shared.stalled_below.load(Ordering::SeqCst);
     let tick = Some(Duration::from_millis(50));
     let _ = client.set_nodelay(true);
     let _ = server.set_nodelay(true);
@@ -120,6 +132,7 @@ fn serve(client: TcpStream, server: TcpStream, shared: &Arc<Shared>) {
                 }
                 match s_read.read(&mut buf) {
                     Ok(0) => break,
+                    Ok(_) if stalled(&shared) => {}
                     Ok(n) => {
                         if shared.armed.swap(false, Ordering::SeqCst) {
                             // Marked before sending: the client may close at once.
@@ -159,6 +172,7 @@ fn serve(client: TcpStream, server: TcpStream, shared: &Arc<Shared>) {
                 client_closed = true;
                 break;
             }
+            Ok(_) if stalled(shared) => {}
             Ok(n) => {
                 if s_write.write_all(&buf[..n]).is_err() {
                     break;

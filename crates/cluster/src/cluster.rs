@@ -107,6 +107,7 @@ pub struct Cluster {
     pub(crate) scans: crate::scan::Scans,
     /// Subscriptions and subscriber connections.
     pub(crate) pubsub: crate::pubsub::PubSub,
+    pub(crate) suspicion: crate::suspicion::Suspicion,
 }
 
 impl core::fmt::Debug for Cluster {
@@ -153,6 +154,7 @@ impl Cluster {
             plans: Plans::default(),
             scans: crate::scan::Scans::default(),
             pubsub: crate::pubsub::PubSub::default(),
+            suspicion: crate::suspicion::Suspicion::default(),
         };
         cluster.start_refresh(RefreshReason::Bootstrap, true);
         cluster

@@ -274,6 +274,12 @@ pub struct Config {
     /// this long after it is closed, and its subscriptions move (with a
     /// [`PubSubEvent::Interrupted`](crate::PubSubEvent::Interrupted) window). Default 1 s.
     pub pubsub_keepalive: Duration,
+    /// A shared connection with requests in flight that hears nothing for this long is
+    /// *suspect*: nothing new is written on it, a fresh connection probes the node, and a
+    /// refresh asks the other nodes whether it was failed over (see the crate docs on a node
+    /// that stops answering). `None`: never (requests then wait for their deadline). Default
+    /// 300 ms.
+    pub suspect_after: Option<Duration>,
 }
 
 impl Config {
@@ -297,6 +303,7 @@ impl Config {
             decoder_limits: Limits::default(),
             split_multi_key: true,
             pubsub_keepalive: Duration::from_secs(1),
+            suspect_after: Some(Duration::from_millis(300)),
         }
     }
 }

@@ -73,6 +73,9 @@ pub(crate) struct Conn {
     /// have reached the server); the rest are still in `wbuf`.
     pub(crate) flushed: usize,
     pub(crate) last_rx: Instant,
+    /// When the first request was written after the connection was idle (with `last_rx`, when
+    /// its silence began: see `suspicion.rs`).
+    pub(crate) busy_since: Instant,
     /// Set when the node left the topology: no new requests; closed once `fifo` is empty.
     pub(crate) draining: bool,
     pub(crate) role: Role,
@@ -97,6 +100,7 @@ impl Conn {
             fifo: VecDeque::new(),
             flushed: 0,
             last_rx: now,
+            busy_since: now,
             draining: false,
             role,
         }

@@ -40,6 +40,9 @@ pub enum RefreshReason {
     /// A node's own `CLUSTER NODES` line (asked at the end of a cluster `SCAN`'s walk of it) does
     /// not serve slots the slot map gives it.
     StaleSlotMap,
+    /// A node stopped answering with requests in flight (see
+    /// [`Config::suspect_after`](crate::Config::suspect_after)), and still serves slots.
+    NodeSuspect,
 }
 
 impl fmt::Display for RefreshReason {
@@ -52,6 +55,7 @@ impl fmt::Display for RefreshReason {
             RefreshReason::UncoveredSlot => "uncovered slot",
             RefreshReason::ConnectionFailure => "connection failure",
             RefreshReason::Retry => "retry",
+            RefreshReason::NodeSuspect => "node suspect",
             RefreshReason::StaleSlotMap => "stale slot map",
         })
     }
@@ -92,6 +96,22 @@ pub enum Event {
         endpoint: Endpoint,
         /// Consecutive failures so far.
         failures: u32,
+    },
+    /// The node's shared connection has requests in flight and heard nothing for
+    /// [`Config::suspect_after`](crate::Config::suspect_after): nothing new is written on it, a
+    /// fresh connection probes the node, a refresh asks the others.
+    NodeSuspect {
+        /// The node.
+        endpoint: Endpoint,
+        /// How long the connection had been silent.
+        silent_for: core::time::Duration,
+        /// Requests written on it and not answered.
+        in_flight: usize,
+    },
+    /// A suspect node answered again on the connection that fell silent.
+    NodeTrusted {
+        /// The node.
+        endpoint: Endpoint,
     },
     /// The node does not know `HELLO` (or RESP3): the connection fell back to `AUTH` + RESP2.
     Resp2Fallback {

@@ -164,6 +164,7 @@ mod slab;
 mod slot_map;
 mod stateful;
 mod stats;
+mod suspicion;
 mod target;
 mod time;
 mod timers;

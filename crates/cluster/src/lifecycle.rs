@@ -29,6 +29,9 @@ pub(crate) enum CloseReason {
     /// A dedicated connection closed on purpose (its blocking command was cancelled or passed its
     /// deadline while the server still blocks it): not a failure of the node.
     Released,
+    /// A suspect connection whose node answered on a fresh one (see `suspicion.rs`): that
+    /// connection's path was stuck, not the node.
+    Replaced,
 }
 
 impl Cluster {
@@ -133,7 +136,10 @@ impl Cluster {
             }
         }
         match role {
-            Some(Role::Shared) => self.flush_queue(node),
+            Some(Role::Shared) => {
+                self.suspect_replaced(node);
+                self.flush_queue(node);
+            }
             Some(Role::Dedicated(holder)) => self.on_dedicated_ready(node, id, holder),
             Some(Role::Subscriber) => self.on_subscriber_ready(id),
             None => {}
@@ -185,6 +191,7 @@ impl Cluster {
                 c.last_rx = now;
                 c.rbuf.extend_from_slice(bytes);
                 self.stats.bytes_received += bytes.len() as u64;
+                self.suspicion_heard(node, conn);
             }
             _ => {
                 // Bytes before `Connected`: the adapter broke the contract; treat the connection
@@ -292,7 +299,10 @@ impl Cluster {
         };
         let endpoint = n.endpoint.clone();
         let last_rx = conn.last_rx;
-        let failed = !matches!(reason, CloseReason::Removed | CloseReason::Released);
+        let failed = !matches!(
+            reason,
+            CloseReason::Removed | CloseReason::Released | CloseReason::Replaced
+        );
         if failed {
             n.failures = n.failures.saturating_add(1);
         }
@@ -408,6 +418,7 @@ impl Cluster {
                 && n.queued == 0
                 && n.dedicated.is_empty()
                 && n.subscriber.is_none()
+                && n.suspect.is_none()
                 && n.pool_waiting.is_empty()
         }) && !self.slot_map.references(node)
             && !self.pubsub.uses(node)

@@ -28,6 +28,9 @@ pub(crate) struct Node {
     pub(crate) dedicated: Vec<Conn>,
     /// The subscriber connection (pub/sub).
     pub(crate) subscriber: Option<Conn>,
+    /// The shared connection set aside as suspect (see `suspicion.rs`): draining, nothing new
+    /// written on it; its replies still count.
+    pub(crate) suspect: Option<Conn>,
     /// Who waits for a dedicated connection (the pool is at its bound); may hold stale holders.
     pub(crate) pool_waiting: VecDeque<Holder>,
     /// Requests waiting for the connection (may hold stale keys of requests that ended).
@@ -51,6 +54,7 @@ impl Node {
             conn: None,
             dedicated: Vec::new(),
             subscriber: None,
+            suspect: None,
             pool_waiting: VecDeque::new(),
             queue: VecDeque::new(),
             queued: 0,
@@ -61,27 +65,33 @@ impl Node {
 
     /// Requests queued or waiting for a reply here (the queue bound counts both).
     pub(crate) fn load(&self) -> usize {
-        self.queued + self.conn.as_ref().map_or(0, |c| c.fifo.len())
+        self.queued
+            + self.conn.as_ref().map_or(0, |c| c.fifo.len())
+            + self.suspect.as_ref().map_or(0, |c| c.fifo.len())
     }
 
     pub(crate) fn is_idle(&self) -> bool {
-        self.queued == 0 && self.conn.as_ref().is_none_or(|c| c.fifo.is_empty())
+        self.queued == 0
+            && self.conn.as_ref().is_none_or(|c| c.fifo.is_empty())
+            && self.suspect.is_none()
     }
 
     /// The node's connection `id`: the shared one or one of the dedicated pool.
     pub(crate) fn conn_mut(&mut self, id: crate::ConnId) -> Option<&mut Conn> {
-        match (&mut self.conn, &mut self.subscriber) {
-            (Some(c), _) if c.id == id => Some(c),
-            (_, Some(c)) if c.id == id => Some(c),
+        match (&mut self.conn, &mut self.subscriber, &mut self.suspect) {
+            (Some(c), _, _) if c.id == id => Some(c),
+            (_, Some(c), _) if c.id == id => Some(c),
+            (_, _, Some(c)) if c.id == id => Some(c),
             _ => self.dedicated.iter_mut().find(|c| c.id == id),
         }
     }
 
     /// The node's connection `id`, read-only.
     pub(crate) fn conn_ref(&self, id: crate::ConnId) -> Option<&Conn> {
-        match (&self.conn, &self.subscriber) {
-            (Some(c), _) if c.id == id => Some(c),
-            (_, Some(c)) if c.id == id => Some(c),
+        match (&self.conn, &self.subscriber, &self.suspect) {
+            (Some(c), _, _) if c.id == id => Some(c),
+            (_, Some(c), _) if c.id == id => Some(c),
+            (_, _, Some(c)) if c.id == id => Some(c),
             _ => self.dedicated.iter().find(|c| c.id == id),
         }
     }
@@ -93,6 +103,9 @@ impl Node {
         }
         if self.subscriber.as_ref().is_some_and(|c| c.id == id) {
             return self.subscriber.take();
+        }
+        if self.suspect.as_ref().is_some_and(|c| c.id == id) {
+            return self.suspect.take();
         }
         let i = self.dedicated.iter().position(|c| c.id == id)?;
         Some(self.dedicated.swap_remove(i))

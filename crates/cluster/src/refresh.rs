@@ -142,7 +142,11 @@ impl Cluster {
                 }
             }
         }
-        // Prefer healthy nodes, then a random pick among them.
+        // A suspect node is not asked (its answer would wait behind what it does not answer),
+        // unless there is nobody else; then healthy nodes first, a random pick among them.
+        if known.iter().any(|&i| !self.is_suspect(i)) {
+            known.retain(|&i| !self.is_suspect(i));
+        }
         let mut order: Vec<(bool, u64, usize)> = known
             .iter()
             .map(|&i| {
@@ -391,6 +395,7 @@ impl Cluster {
             }
         }
         self.pubsub_reconcile();
+        self.suspicion_reconcile();
         for i in 0..self.nodes.len() {
             self.gc_node(i);
         }

@@ -137,6 +137,10 @@ impl Cluster {
         else {
             return;
         };
+        let was_idle = conn.fifo.is_empty();
+        if was_idle {
+            conn.busy_since = now;
+        }
         if entry.ask.take().is_some() {
             conn.wbuf.extend_from_slice(ASKING);
             conn.fifo.push_back(Waiting::Asking);
@@ -147,6 +151,9 @@ impl Cluster {
         entry.node = Some(node);
         entry.sent_at = now;
         self.mark_dirty(node, id);
+        if was_idle {
+            self.suspicion_watch(now);
+        }
     }
 
     pub(crate) fn mark_dirty(&mut self, node: usize, id: ConnId) {

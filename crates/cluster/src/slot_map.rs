@@ -117,6 +117,12 @@ impl SlotMap {
     }
 
     /// Primaries (for keyless commands).
+    /// True when `node` owns at least one slot (corrections included).
+    pub(crate) fn owns_any(&self, node: usize) -> bool {
+        let node = node as u32;
+        self.owner.contains(&node)
+    }
+
     pub(crate) fn primaries(&self) -> impl Iterator<Item = usize> + '_ {
         self.shards.iter().map(|s| s.primary)
     }

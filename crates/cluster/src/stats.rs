@@ -46,4 +46,7 @@ pub struct Stats {
     pub bytes_received: u64,
     /// Pub/sub messages delivered to subscribers (each message once, however many subscribers).
     pub messages_received: u64,
+    /// Times a node's shared connection became suspect (requests in flight, silent for
+    /// [`Config::suspect_after`](crate::Config::suspect_after)).
+    pub suspicions: u64,
 }

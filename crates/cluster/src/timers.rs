@@ -3,7 +3,7 @@
 
 use core::cmp::Reverse;
 
-use crate::conn::Phase;
+use crate::conn::{Phase, Waiting};
 use crate::entry::{Lane, Place};
 use crate::lifecycle::CloseReason;
 use crate::slab::Key;
@@ -58,6 +58,7 @@ impl Cluster {
         if self.node_timer <= now {
             self.node_timers();
         }
+        self.suspicion_timers();
         self.refresh_timers();
         self.pubsub_timers();
     }
@@ -78,13 +79,25 @@ impl Cluster {
                 let sent_at = entry.sent_at;
                 let slot = entry.slot;
                 let conn = match lane {
-                    Lane::Shared => self.node(n).and_then(|n| n.conn.as_ref()).map(|c| c.id),
+                    // The shared connection, or the one set aside as suspect.
+                    Lane::Shared => self.node(n).and_then(|n| {
+                        [n.conn.as_ref(), n.suspect.as_ref()]
+                            .into_iter()
+                            .flatten()
+                            .find(|c| c.fifo.contains(&Waiting::Request(key)))
+                            .map(|c| c.id)
+                    }),
                     Lane::Blocking => self.blocking_conn(n, key),
                     Lane::Session(s) => self.session_conn(s),
                 };
-                let conn_state = conn
-                    .and_then(|id| self.node(n)?.conn_ref(id))
-                    .map(|c| (c.id, c.was_written(key), c.last_rx <= sent_at));
+                // Stalled: nothing came since it was written, or a reply is still arriving
+                // (trickled, or a huge one cut short) — either way, the next request would wait
+                // behind it.
+                let conn_state = conn.and_then(|id| self.node(n)?.conn_ref(id)).map(|c| {
+                    let stalled =
+                        c.last_rx <= sent_at || c.decoder.is_mid_frame() || !c.rbuf.is_empty();
+                    (c.id, c.was_written(key), stalled)
+                });
                 let written = conn_state.is_some_and(|(_, w, _)| w);
                 let timeout = RequestError::Timeout {
                     slot,
@@ -187,6 +200,8 @@ impl Cluster {
         if let Some(Reverse((d, _))) = self.retries.peek() {
             t = t.min(*d);
         }
-        t.min(self.refresh.next_due()).min(self.pubsub.next_timer())
+        t.min(self.refresh.next_due())
+            .min(self.pubsub.next_timer())
+            .min(self.suspicion.next_timer())
     }
 }

@@ -428,7 +428,11 @@ fn queue_bound() {
 
 #[test]
 fn deadline_expiry_drops_the_late_reply() {
-    let (mut s, _a, b) = ready(Script::config(A));
+    // Without suspicion, which would set B aside long before the deadline (see
+    // `a_silent_node_is_suspect_and_its_queue_follows_the_failover`).
+    let mut config = Script::config(A);
+    config.suspect_after = None;
+    let (mut s, _a, b) = ready(config);
     let slow = s.get(&["GET", "foo"]);
     s.expect_sent(b, &[&["GET", "foo"]]);
     s.advance(Duration::from_millis(9_999));
@@ -635,4 +639,147 @@ fn stats_count_redirects_retries_failures_and_bytes() {
     assert_eq!((end.timeouts, end.maybe_applied), (1, 1));
     // The MOVED and the loss each asked for a refresh (coalesced, so started after a short window).
     assert!(end.refreshes >= 2, "{end:?}");
+}
+
+/// Runs timers until `conn` has sent something; returns what.
+fn next_sent(s: &mut Script, conn: slotwise_cluster::ConnId) -> Vec<String> {
+    for _ in 0..20 {
+        let sent = s.sent_on(conn);
+        if !sent.is_empty() {
+            return sent;
+        }
+        s.run_next_timer();
+    }
+    panic!("nothing sent on {conn}");
+}
+
+fn suspects(s: &Script) -> usize {
+    s.events
+        .iter()
+        .filter(|e| matches!(e, Event::NodeSuspect { .. }))
+        .count()
+}
+
+#[test]
+fn a_silent_node_is_suspect_and_its_queue_follows_the_failover() {
+    let (mut s, a, b) = ready(Script::config(A));
+    let incr = s.get(&["INCR", "foo"]);
+    let get = s.get(&["GET", "foo"]);
+    s.expect_sent(b, &[&["INCR", "foo"], &["GET", "foo"]]);
+    // B stops answering (frozen): suspect after 300 ms of silence, not before.
+    s.advance(Duration::from_millis(299));
+    assert_eq!(suspects(&s), 0);
+    s.advance(Duration::from_millis(1));
+    assert!(
+        s.events
+            .iter()
+            .any(|e| matches!(e, Event::NodeSuspect { in_flight: 2, .. }))
+    );
+    // A fresh connection probes B; nothing new is written on the silent one.
+    let probe = s.expect_connect_pending(B);
+    let queued = s.get(&["GET", "{foo}2"]);
+    s.nothing_sent(b);
+    // The refresh asks A, never the suspect B; while B still serves its slots, again and again.
+    let shards = String::from_utf8(cmd(&["CLUSTER", "SHARDS"])).unwrap();
+    assert_eq!(next_sent(&mut s, a), std::slice::from_ref(&shards));
+    s.recv_bytes(a, &two_shards());
+    assert_eq!(next_sent(&mut s, a), [shards]);
+    s.nothing_sent(b);
+    s.nothing_sent(probe);
+    assert_eq!(s.cluster.stats().suspicions, 1);
+    // Now C has taken over B's slots.
+    let failover = shards_reply(&[(&[(0, 8191)], A, &[]), (&[(8192, 16383)], C, &[B])]);
+    s.recv_bytes(a, &failover);
+    // The INCR written before the suspicion may have run: ambiguous. The GET is sent again,
+    // and the queued request goes to C.
+    assert_eq!(
+        s.reply_of(incr),
+        Err(RequestError::ConnectionLost {
+            maybe_applied: true,
+            node: ep(B),
+        })
+    );
+    s.expect_closed(b);
+    let c = s.open(C);
+    s.expect_sent(c, &[&["GET", "{foo}2"], &["GET", "foo"]]);
+    s.recv(c, "$1\r\n2\r\n$1\r\n1\r\n");
+    assert_eq!(s.reply_of(queued), Ok(Frame::BulkString("2".into())));
+    assert_eq!(s.reply_of(get), Ok(Frame::BulkString("1".into())));
+}
+
+#[test]
+fn a_suspect_node_that_answers_again_is_trusted_again() {
+    let (mut s, _a, b) = ready(Script::config(A));
+    let first = s.get(&["GET", "foo"]);
+    s.expect_sent(b, &[&["GET", "foo"]]);
+    s.advance(Duration::from_millis(400));
+    assert_eq!(suspects(&s), 1);
+    let probe = s.expect_connect_pending(B);
+    let queued = s.get(&["GET", "{foo}2"]);
+    s.nothing_sent(b);
+    // B answers (the pause is over): trusted, the probe is dropped, the queue flows on B.
+    s.recv(b, "$1\r\n1\r\n");
+    assert_eq!(s.reply_of(first), Ok(Frame::BulkString("1".into())));
+    assert!(
+        s.events
+            .iter()
+            .any(|e| matches!(e, Event::NodeTrusted { .. }))
+    );
+    s.expect_closed(probe);
+    s.expect_sent_besides_refresh(b, &[&["GET", "{foo}2"]]);
+    s.recv(b, "$1\r\n2\r\n");
+    assert_eq!(s.reply_of(queued), Ok(Frame::BulkString("2".into())));
+}
+
+#[test]
+fn a_stuck_connection_is_replaced_by_the_probe() {
+    let (mut s, _a, b) = ready(Script::config(A));
+    let stuck_read = s.get(&["GET", "foo"]);
+    let stuck_incr = s.get(&["INCR", "foo"]);
+    s.expect_sent(b, &[&["GET", "foo"], &["INCR", "foo"]]);
+    s.advance(Duration::from_millis(300));
+    // The node itself is fine (only that connection's path is stuck): the probe's handshake
+    // completes. The stuck connection goes: the read is sent again on the probe, the INCR may
+    // have run (ambiguous), and what waited in the queue follows.
+    let queued = s.get(&["GET", "{foo}2"]);
+    let probe = s.open(B);
+    s.expect_closed(b);
+    assert_eq!(
+        s.reply_of(stuck_incr),
+        Err(RequestError::ConnectionLost {
+            maybe_applied: true,
+            node: ep(B),
+        })
+    );
+    s.expect_sent_besides_refresh(probe, &[&["GET", "foo"], &["GET", "{foo}2"]]);
+    s.recv(probe, "$1\r\n1\r\n$1\r\n2\r\n");
+    assert_eq!(s.reply_of(stuck_read), Ok(Frame::BulkString("1".into())));
+    assert_eq!(s.reply_of(queued), Ok(Frame::BulkString("2".into())));
+    // Not a failure of the node: the next request goes straight to the probe.
+    let next = s.get(&["GET", "{foo}3"]);
+    s.expect_sent_besides_refresh(probe, &[&["GET", "{foo}3"]]);
+    s.recv(probe, "$1\r\n3\r\n");
+    assert_eq!(s.reply_of(next), Ok(Frame::BulkString("3".into())));
+}
+
+#[test]
+fn a_reply_still_arriving_at_the_deadline_closes_its_connection() {
+    let (mut s, _a, b) = ready(Script::config(A));
+    let slow = s.submit(Request::new(["GET", "foo"]).timeout(Duration::from_millis(100)));
+    s.expect_sent(b, &[&["GET", "foo"]]);
+    // The reply trickles: part of a bulk string, byte by byte, past the deadline.
+    for byte in b"$100\r\nabc" {
+        s.recv_bytes(b, &[*byte]);
+        s.advance(Duration::from_millis(20));
+    }
+    assert_eq!(
+        s.reply_of(slow),
+        Err(RequestError::Timeout {
+            slot: Some(12182),
+            node: Some(ep(B)),
+            written: true,
+        })
+    );
+    // Not reused: whatever came next would wait behind the rest of that reply.
+    s.expect_closed(b);
 }

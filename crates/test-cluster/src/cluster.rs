@@ -58,6 +58,15 @@ pub(crate) struct Node {
     pub(crate) pid: Option<u32>,
     /// Present when this process spawned it (so it can be reaped).
     pub(crate) child: Option<Child>,
+    /// Stopped with SIGSTOP ([`Cluster::pause`]): its process lives, but it counts as down.
+    pub(crate) paused: bool,
+}
+
+impl Node {
+    /// Running and not paused.
+    pub(crate) fn is_running(&self) -> bool {
+        self.pid.is_some() && !self.paused
+    }
 }
 
 impl Node {
@@ -186,7 +195,7 @@ impl Cluster {
     pub fn ports(&self) -> Vec<u16> {
         self.lock_nodes()
             .iter()
-            .filter(|n| n.pid.is_some())
+            .filter(|n| n.is_running())
             .map(|n| n.port)
             .collect()
     }
@@ -246,7 +255,7 @@ impl Cluster {
                     .ok_or_else(|| format!("no live node knows node {} (port {})", n.id, n.port))?;
                 Ok(NodeInfo {
                     port: n.port,
-                    pid: n.pid,
+                    pid: n.pid.filter(|_| !n.paused),
                     id: n.id.clone(),
                     role: if line.is_primary() {
                         Role::Primary

@@ -108,6 +108,22 @@ pub(crate) fn kill_pid(pid: u32) -> Result<(), Error> {
     Ok(())
 }
 
+/// Sends `SIG{name}` (`STOP`, `CONT`) to `pid`, after checking it is still a `redis-server`.
+pub(crate) fn signal(pid: u32, name: &str) -> Result<(), Error> {
+    if !is_redis_server(pid) {
+        return Err(format!("PID {pid} is not a redis-server any more").into());
+    }
+    let status = Command::new("kill")
+        .args([&format!("-{name}"), &pid.to_string()])
+        .stderr(Stdio::null())
+        .status()
+        .map_err(|e| format!("could not run `kill -{name} {pid}`: {e}"))?;
+    if !status.success() {
+        return Err(format!("`kill -{name} {pid}` failed ({status})").into());
+    }
+    Ok(())
+}
+
 /// Kills a child we started (SIGKILL) and reaps it.
 pub(crate) fn kill_child(child: &mut Child) -> Result<(), Error> {
     if child.try_wait()?.is_none() {

@@ -128,7 +128,7 @@ pub fn garbage_on_one_connection(adapter: &dyn Adapter) {
 
 /// Makes the node on `port` announce `announced` as its client port, and waits until every node
 /// says so.
-fn announce_port(cluster: &Cluster, port: u16, id: &str, announced: u16) {
+pub(super) fn announce_port(cluster: &Cluster, port: u16, id: &str, announced: u16) {
     cluster
         .conn(port)
         .and_then(|mut c| {

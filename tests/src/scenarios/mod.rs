@@ -3,6 +3,7 @@
 
 mod basic;
 mod faults;
+mod frozen;
 mod garbage;
 mod multi_node;
 mod pubsub;
@@ -12,6 +13,7 @@ mod state;
 
 pub use basic::{basic_commands, hostname_seed, many_callers};
 pub use faults::{failover_under_load, kill_under_load};
+pub use frozen::{frozen_primary_under_load, stalled_connection_under_load};
 pub use garbage::garbage_on_one_connection;
 pub use multi_node::multi_node;
 pub use pubsub::{pubsub_faults, pubsub_shards_and_keyspace};

@@ -1,4 +1,5 @@
-//! Faults: graceful failover, killing a primary, restarting a killed node.
+//! Faults: graceful failover, killing or pausing (SIGSTOP) a primary, restarting a killed node,
+//! resuming a paused one.
 
 use std::time::{Duration, Instant};
 
@@ -58,15 +59,56 @@ impl Cluster {
     /// every running node agrees; reports how long that took. The node stays down until
     /// [`Cluster::restart`].
     pub fn kill(&self, port: u16) -> Result<Promotion, Error> {
+        self.take_down(port, "kill", |node| node.kill())
+    }
+
+    /// Freezes a primary with SIGSTOP — what a paused VM, a long fork or a half-open path looks
+    /// like to clients: its sockets stay open and nothing answers — then waits, as [`Cluster::kill`]
+    /// does, until a replica is promoted and every running node agrees. It counts as down
+    /// (not in [`Cluster::ports`]) until [`Cluster::resume`].
+    pub fn pause(&self, port: u16) -> Result<Promotion, Error> {
+        self.take_down(port, "pause", |node| {
+            let pid = node.pid.ok_or("not running")?;
+            crate::process::signal(pid, "STOP")?;
+            node.paused = true;
+            Ok(())
+        })
+    }
+
+    /// Wakes a paused node (SIGCONT): it rejoins and, its slots having moved on, becomes a
+    /// replica. Waits until it is a replica in sync and every node agrees.
+    pub fn resume(&self, port: u16) -> Result<(), Error> {
+        {
+            let _ops = self.lock_ops();
+            let mut nodes = self.lock_nodes();
+            let node = nodes
+                .iter_mut()
+                .find(|n| n.port == port && n.paused)
+                .ok_or_else(|| format!("resume {port}: not a paused node of this cluster"))?;
+            let pid = node.pid.ok_or("not running")?;
+            crate::process::signal(pid, "CONT")?;
+            node.paused = false;
+        }
+        self.wait_rejoined(port)
+    }
+
+    /// Takes primary `port` down with `action` (`what`: its name in errors); waits for the
+    /// promotion of a replica and for every running node to agree.
+    fn take_down(
+        &self,
+        port: u16,
+        what: &str,
+        action: impl FnOnce(&mut super::Node) -> Result<(), Error>,
+    ) -> Result<Promotion, Error> {
         let _ops = self.lock_ops();
         let snapshot = self
             .check_converged()
-            .map_err(|e| format!("kill {port}: the cluster is not stable before the kill: {e}"))?;
-        let me = snapshot
-            .myself(port)
-            .ok_or_else(|| format!("kill {port}: no running node of this cluster on that port"))?;
+            .map_err(|e| format!("{what} {port}: the cluster is not stable before it: {e}"))?;
+        let me = snapshot.myself(port).ok_or_else(|| {
+            format!("{what} {port}: no running node of this cluster on that port")
+        })?;
         if !me.is_primary() {
-            return Err(format!("kill {port}: it is a replica; kill expects a primary").into());
+            return Err(format!("{what} {port}: it is a replica; {what} expects a primary").into());
         }
         let primary_id = me.id.clone();
         let replicas: Vec<u16> = snapshot
@@ -79,19 +121,19 @@ impl Cluster {
             .filter(|p| self.ports().contains(p))
             .collect();
         if replicas.is_empty() {
-            return Err(format!("kill {port}: it has no running replica to promote").into());
+            return Err(format!("{what} {port}: it has no running replica to promote").into());
         }
         {
             let mut nodes = self.lock_nodes();
             let node = nodes
                 .iter_mut()
                 .find(|n| n.port == port)
-                .ok_or_else(|| format!("kill {port}: not a node of this cluster"))?;
-            node.kill()?;
+                .ok_or_else(|| format!("{what} {port}: not a node of this cluster"))?;
+            action(node)?;
         }
         let start = Instant::now();
         let (new_primary, promoted_after) = self.wait_for(
-            &format!("a replica of the killed {port} ({replicas:?}) to be promoted"),
+            &format!("a replica of {port} ({replicas:?}) to be promoted after the {what}"),
             || {
                 for &r in &replicas {
                     if self.is_primary_now(r).is_ok() {
@@ -102,7 +144,7 @@ impl Cluster {
             },
         )?;
         self.wait_converged(
-            &format!("every node to agree that {new_primary} replaced the killed {port}"),
+            &format!("every node to agree that {new_primary} replaced {port} ({what})"),
             |_| Ok(()),
         )?;
         Ok(Promotion {
@@ -140,8 +182,16 @@ impl Cluster {
             nodes.insert(index, node);
         }
         started?;
+        drop(_ops);
+        self.wait_rejoined(port)
+    }
+
+    /// Waits until `port`, back after a kill or a pause, is a replica in sync and every node
+    /// agrees.
+    fn wait_rejoined(&self, port: u16) -> Result<(), Error> {
+        let _ops = self.lock_ops();
         self.wait_converged(
-            &format!("the restarted {port} to rejoin as a replica in sync"),
+            &format!("{port} to rejoin as a replica in sync"),
             |s| match s.myself(port) {
                 Some(me) if !me.is_primary() => Ok(()),
                 Some(_) => Err(format!("{port} is still a primary")),

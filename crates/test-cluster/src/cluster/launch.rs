@@ -148,6 +148,7 @@ impl Cluster {
             dir,
             pid: None,
             child: None,
+            paused: false,
         };
         self.respawn(&mut node)?;
         Ok(node)

@@ -189,6 +189,7 @@ impl Cluster {
                 dir: n.dir.clone(),
                 pid: n.pid.filter(|&pid| process::is_redis_server(pid)),
                 child: None,
+                paused: false,
             })
             .collect();
         Ok(Cluster {

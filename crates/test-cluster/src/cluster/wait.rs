@@ -21,7 +21,7 @@ impl Cluster {
     pub(crate) fn live_ids(&self) -> Vec<(u16, String)> {
         self.lock_nodes()
             .iter()
-            .filter(|n| n.pid.is_some())
+            .filter(|n| n.is_running())
             .map(|n| (n.port, n.id.clone()))
             .collect()
     }
@@ -30,7 +30,7 @@ impl Cluster {
     pub(crate) fn dead_ids(&self) -> Vec<(u16, String)> {
         self.lock_nodes()
             .iter()
-            .filter(|n| n.pid.is_none())
+            .filter(|n| !n.is_running())
             .map(|n| (n.port, n.id.clone()))
             .collect()
     }

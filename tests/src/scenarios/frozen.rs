@@ -1,0 +1,172 @@
+//! A primary that stops answering without closing: frozen with `SIGSTOP` for 10 s (failed over
+//! by the cluster meanwhile), or one connection's path that stops forwarding (the node is fine).
+//! The client suspects the silent connection within `suspect_after` (300 ms) and stops writing to
+//! it, so only requests written before that can end ambiguous; the faulted slots come back when
+//! the replica is promoted (or at once on a fresh connection); no acknowledged write is lost.
+
+use std::time::{Duration, Instant};
+
+use slotwise_test_cluster::{Cluster, ClusterOptions};
+
+use super::garbage::announce_port;
+use super::{SWEEP_LIMIT, assert_no_errors, connect, pause, start, verify_counters};
+use crate::client::{Adapter, ClientSpec};
+use crate::load::{Load, LoadOptions, LoadReport, Op};
+use crate::proxy::CorruptingProxy;
+
+/// Node timeout of the cluster.
+const NODE_TIMEOUT_MS: u64 = 2000;
+/// How long the primary stays frozen.
+const FROZEN_FOR: Duration = Duration::from_secs(10);
+/// Load workers: each has one request in flight at a time, so at most this many are written to
+/// the silent connection before it is suspected.
+const WORKERS: usize = 8;
+/// Generous bounds for timing on a shared CI machine; the figures are printed.
+const RECOVERY_BOUND: Duration = Duration::from_secs(1);
+
+fn load_options() -> LoadOptions {
+    LoadOptions {
+        workers: WORKERS,
+        max_steps: 100_000,
+        max_time: Duration::from_secs(40),
+        ..Default::default()
+    }
+}
+
+/// Only `INCR`s written before the suspicion may fail, and only as `maybe_applied`.
+fn assert_only_ambiguous_incrs(name: &str, what: &str, report: &LoadReport) -> u64 {
+    let mut ambiguous = 0;
+    for ((op, kind), n) in &report.errors {
+        assert!(
+            *op == Op::Incr && *kind == "ConnectionLost(maybe_applied)",
+            "[{name}] {what}: only INCRs in flight may fail, and only as maybe_applied; got {n} × \
+             {op:?} {kind}; e.g. {:?}",
+            report.samples
+        );
+        ambiguous += n;
+    }
+    assert!(
+        ambiguous <= WORKERS as u64,
+        "[{name}] {what}: {ambiguous} ambiguous INCRs, more than the {WORKERS} that can be in \
+         flight at the suspicion"
+    );
+    ambiguous
+}
+
+/// `SIGSTOP` of a primary under load for 10 s: its replica is promoted after the node timeout;
+/// the client's faulted slots follow it, and nothing new was written into the frozen node.
+pub fn frozen_primary_under_load(adapter: &dyn Adapter) {
+    let name = adapter.name();
+    let cluster = start(ClusterOptions {
+        node_timeout_ms: NODE_TIMEOUT_MS,
+        ..Default::default()
+    });
+    let client = connect(adapter, &ClientSpec::for_cluster(&cluster));
+    let load = Load::start(client.clone(), load_options());
+    pause(700);
+    let victim = cluster.primaries().expect("primaries")[1].clone();
+    let frozen_at = Instant::now();
+    let promotion = cluster.pause(victim.port).expect("SIGSTOP and promotion");
+    load.wait_for_one_sweep(SWEEP_LIMIT);
+    let report = load.stop();
+    std::thread::sleep(FROZEN_FOR.saturating_sub(frozen_at.elapsed()));
+    cluster.resume(victim.port).expect("SIGCONT and rejoin");
+    let outage = report.max_gap;
+    println!(
+        "[{name}] SIGSTOP of {} for {FROZEN_FOR:?}: replica {} promoted after {:?}; longest gap \
+         seen by callers {outage:?} (recovery after the promotion {:?}); suspicions {}; {}",
+        victim.port,
+        promotion.new_primary,
+        promotion.promoted_after,
+        outage.saturating_sub(promotion.promoted_after),
+        report.client.suspicions,
+        report.summary()
+    );
+    let ambiguous = assert_only_ambiguous_incrs(name, "SIGSTOP", &report);
+    assert!(
+        report.client.suspicions >= 1,
+        "[{name}] the frozen primary was never suspected: {:?}",
+        report.client
+    );
+    assert!(
+        outage <= promotion.promoted_after + RECOVERY_BOUND,
+        "[{name}] the client took {:?} after the promotion to recover",
+        outage.saturating_sub(promotion.promoted_after)
+    );
+    let check = verify_counters(name, &cluster, &report, &|_| false);
+    println!(
+        "[{name}] SIGSTOP: {ambiguous} ambiguous INCRs, {} counters checked, none lost or doubled",
+        check.counters
+    );
+
+    // Awake again (a replica now): everything succeeds.
+    let after = Load::start(
+        client,
+        LoadOptions {
+            max_steps: 150,
+            namespace: "after",
+            ..load_options()
+        },
+    );
+    while !after.finished() {
+        pause(20);
+    }
+    let report = after.stop();
+    assert_no_errors(name, "traffic after the resume", &report);
+    verify_counters(name, &cluster, &report, &|_| false);
+}
+
+/// One connection's path stops forwarding (a proxy in front of a primary stalls the connections
+/// open at that moment; the node itself is fine): the client suspects it, a fresh connection gets
+/// through, what was in flight is sent again if safe, and the slots never fail over.
+pub fn stalled_connection_under_load(adapter: &dyn Adapter) {
+    let name = adapter.name();
+    let cluster = start(ClusterOptions {
+        replicas: 0,
+        ..Default::default()
+    });
+    let primaries = cluster.primaries().expect("primaries");
+    let victim = primaries[1].clone();
+    let proxy = CorruptingProxy::start(Cluster::addr(victim.port)).expect("proxy");
+    announce_port(&cluster, victim.port, &victim.id, proxy.port());
+    let mut spec = ClientSpec::for_cluster(&cluster);
+    spec.seeds = vec![("127.0.0.1".into(), primaries[0].port)];
+    let client = connect(adapter, &spec);
+    let load = Load::start(client, load_options());
+    pause(700);
+    let through_proxy = proxy.connections();
+    assert!(
+        through_proxy >= 1,
+        "[{name}] the client did not go through the proxy"
+    );
+    proxy.stall_open_connections();
+    pause(300);
+    load.wait_for_one_sweep(SWEEP_LIMIT);
+    let report = load.stop();
+    println!(
+        "[{name}] stalled connection to {}: longest gap seen by callers {:?}; suspicions {}; \
+         connections through the proxy {} before, {} after; {}",
+        victim.port,
+        report.max_gap,
+        report.client.suspicions,
+        through_proxy,
+        proxy.connections(),
+        report.summary()
+    );
+    assert_only_ambiguous_incrs(name, "stalled connection", &report);
+    assert!(
+        report.client.suspicions >= 1,
+        "[{name}] the stalled connection was never suspected: {:?}",
+        report.client
+    );
+    assert!(
+        proxy.connections() > through_proxy,
+        "[{name}] no fresh connection went through the proxy"
+    );
+    assert!(
+        report.max_gap <= RECOVERY_BOUND,
+        "[{name}] callers waited {:?} for a stalled connection",
+        report.max_gap
+    );
+    verify_counters(name, &cluster, &report, &|_| false);
+}
