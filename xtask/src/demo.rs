@@ -1,6 +1,7 @@
 //! `cargo xtask demo`: a local Redis Cluster, a steady workload through `slotwise-tokio` with a live
-//! status line, and faults while it runs — graceful failover, `SIGKILL` of a primary, a live
-//! reshard of 1,000 slots — then a table per phase and a check that every acknowledged `INCR` is
+//! status line, and faults while it runs — graceful failover, `SIGKILL` of a primary, `SIGSTOP`
+//! of a primary (frozen until its replica is promoted, then woken), a live reshard of 1,000
+//! slots — then a table per phase and a check that every acknowledged `INCR` is
 //! in Redis. Exit status 0 only when that check holds.
 //!
 //! ```text
@@ -32,7 +33,7 @@ pub(crate) type Result<T = ()> = std::result::Result<T, Box<dyn std::error::Erro
 
 const USAGE: &str = "usage: cargo xtask demo [--duration SECS] [--tls] [--primaries N] [--replicas M] [--workers N]\n\
     \n\
-    --duration SECS   length of each of the 5 phases (default 8)\n\
+    --duration SECS   length of each of the 6 phases (default 8)\n\
     --tls             TLS cluster (certificates generated), client verifies the CA\n\
     --primaries N     primaries (default 3, at least 2)\n\
     --replicas M      replicas per primary (default 1, at least 1)\n\

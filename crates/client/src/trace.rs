@@ -41,6 +41,22 @@ pub(crate) fn event(event: &Event) {
         Event::NodeFailing { endpoint, failures } => {
             tracing::warn!(target: "slotwise", %endpoint, failures, "node failing");
         }
+        Event::NodeSuspect {
+            endpoint,
+            silent_for,
+            in_flight,
+        } => {
+            tracing::warn!(
+                target: "slotwise",
+                %endpoint,
+                silent_ms = silent_for.as_millis() as u64,
+                in_flight,
+                "node suspect: silent with requests in flight; probing it and asking the others"
+            );
+        }
+        Event::NodeTrusted { endpoint } => {
+            tracing::info!(target: "slotwise", %endpoint, "suspect node answers again");
+        }
         Event::Resp2Fallback { endpoint } => {
             tracing::info!(target: "slotwise", %endpoint, "server has no RESP3: using RESP2");
         }

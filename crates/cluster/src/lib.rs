@@ -99,7 +99,18 @@
 //!   [`RequestError::ClusterDown`] if the cluster said so, or no node served its slot). If it was in
 //!   flight, its late reply is dropped and `Timeout { written: true }` says it may have run
 //!   ([`RequestError::maybe_applied`]); if nothing at all came back on that connection since it was
-//!   written, the connection is considered stalled and closed.
+//!   written, or a reply is still arriving on it (trickled, or cut short), the connection is
+//!   considered stalled and closed.
+//! - **A node that stops answering** without closing (a paused VM, a long fork, `SIGSTOP`, a
+//!   half-open path) is *suspect* once its shared connection has had requests in flight and heard
+//!   nothing for [`Config::suspect_after`] (300 ms): nothing new is written on that connection
+//!   (new requests wait in the node's queue, still safely retryable), a fresh connection probes
+//!   the node, and refreshes ask the other nodes until its slots move. If they move (failover),
+//!   the queue follows at once and the silent connection is closed: reads and idempotent writes
+//!   on it are sent again, other writes end `ConnectionLost { maybe_applied: true }` — only those
+//!   written before the suspicion. If the probe gets through (only that connection's path was
+//!   stuck), the queue flows on it the same way. If the node answers on the silent connection
+//!   first, it is trusted again ([`Event::NodeSuspect`], [`Event::NodeTrusted`]).
 //! - **Isolation.** Each node has its own queue and connection: a failing node delays only requests
 //!   for its slots.
 //! - **Bounded memory.** [`Config::queue_bound`] requests per node (queued + in flight), decoder
@@ -120,7 +131,8 @@
 //!   once, through failovers and resharding.
 //! - **A node of the caller's choice**: [`Cluster::submit_to`] with a [`Target`]; the current
 //!   shards, primaries and replicas: [`Cluster::topology`].
-//! - Not yet: pub/sub.
+//! - **Pub/sub** losses are never silent: every window in which messages may have been missed is
+//!   a [`PubSubEvent::Interrupted`] … [`PubSubEvent::Resubscribed`] pair.
 #![no_std]
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]

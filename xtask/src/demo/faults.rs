@@ -22,7 +22,8 @@ pub(crate) fn inflict(
             *kill = Some(window);
             Ok(note)
         }
-        3 => reshard(cluster, 1000),
+        3 => freeze(cluster),
+        4 => reshard(cluster, 1000),
         _ => Ok(String::new()),
     }
 }
@@ -69,6 +70,28 @@ fn sigkill(cluster: &Cluster) -> Result<(String, KillWindow)> {
             phase: KILL_PHASE,
             slots,
         },
+    ))
+}
+
+/// `SIGSTOP` of a primary — it answers nothing and closes nothing — until its replica is
+/// promoted, then `SIGCONT` (it rejoins as a replica). The client suspects the silent node within
+/// a few hundred ms: only requests written before that can end ambiguous.
+fn freeze(cluster: &Cluster) -> Result<String> {
+    let primaries = cluster.primaries()?;
+    let victim = primaries.last().unwrap_or(&primaries[0]);
+    let p = cluster.pause(victim.port)?;
+    let wake = Instant::now();
+    cluster.resume(victim.port)?;
+    Ok(format!(
+        "SIGSTOP of primary {} ({} slots): replica {} promoted after {} (node timeout {} ms); \
+         SIGCONT, {} rejoined as a replica in {}",
+        p.old_primary,
+        victim.slot_count(),
+        p.new_primary,
+        secs(p.promoted_after),
+        cluster.options().node_timeout_ms,
+        victim.port,
+        secs(wake.elapsed())
     ))
 }
 

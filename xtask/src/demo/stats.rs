@@ -8,7 +8,14 @@ use std::time::{Duration, Instant};
 use super::histogram::Histogram;
 
 /// The phases, in order.
-pub(crate) const PHASES: [&str; 5] = ["steady", "failover", "kill", "reshard", "steady again"];
+pub(crate) const PHASES: [&str; 6] = [
+    "steady",
+    "failover",
+    "kill",
+    "freeze",
+    "reshard",
+    "steady again",
+];
 /// The index of the `SIGKILL` phase.
 pub(crate) const KILL_PHASE: usize = 2;
 
