@@ -8,7 +8,9 @@
 //! Prints, per client: the promotion time; when the frozen shard's slots answered again; the
 //! longest gap between answers on the frozen shard and on the others; errors by kind; ambiguous
 //! outcomes (slotwise: `maybe_applied`; a peer's error on an `INCR` says nothing, so every one
-//! counts).
+//! counts); and, from the counters read back from each slot's primary at the end, acknowledged
+//! `INCR`s lost and `INCR`s applied more often than acknowledged + ambiguous (duplicates: a
+//! client that sends a written `INCR` again after a connection loss).
 //!
 //! ```text
 //! cargo run --release -p slotwise-benches --example sigstop_peers
@@ -227,10 +229,52 @@ fn run(rt: &tokio::runtime::Runtime, cluster: &Cluster, name: &str) {
         gap(true).as_secs_f64(),
         gap(false).as_secs_f64(),
     );
+    let (lost, duplicated) = read_back(cluster, name, &records);
+    println!(
+        "{:>9}  counters read back: {lost} acknowledged INCRs lost, {duplicated} applied more than \
+         acknowledged + ambiguous",
+        ""
+    );
     drop(records);
     if let Peer::Slotwise(c) = peer {
         rt.block_on(c.shutdown());
     }
+}
+
+/// Reads every counter of the run from its slot's primary; returns (acknowledged increments
+/// missing, increments beyond acknowledged + ambiguous).
+fn read_back(cluster: &Cluster, name: &str, records: &[Record]) -> (u64, u64) {
+    let mut acked = vec![0u64; SLOTS];
+    let mut ambiguous = vec![0u64; SLOTS];
+    for r in records {
+        match r.end {
+            End::Ok => acked[r.slot] += 1,
+            End::Ambiguous(_) => ambiguous[r.slot] += 1,
+            End::Failed(_) => {}
+        }
+    }
+    let (mut lost, mut duplicated) = (0, 0);
+    for primary in cluster.primaries().expect("primaries") {
+        let mut conn = cluster
+            .conn(primary.port)
+            .expect("a connection to a primary");
+        for range in &primary.slots {
+            for slot in range.clone() {
+                let slot = usize::from(slot);
+                let key = format!("{name}:c{{{}}}", slot_tags()[slot]);
+                let value: u64 = match conn.cmd(["GET", key.as_str()]).expect("GET") {
+                    f if f.as_bytes().is_some() => std::str::from_utf8(f.as_bytes().unwrap())
+                        .ok()
+                        .and_then(|s| s.parse().ok())
+                        .unwrap_or(0),
+                    _ => 0,
+                };
+                lost += acked[slot].saturating_sub(value);
+                duplicated += value.saturating_sub(acked[slot] + ambiguous[slot]);
+            }
+        }
+    }
+    (lost, duplicated)
 }
 
 fn main() {

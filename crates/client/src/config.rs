@@ -39,7 +39,8 @@ pub struct ClientConfig {
     pub core: Config,
     /// TLS on (`Some`) or off.
     pub tls: Option<TlsOptions>,
-    /// How long `connect` waits for the first topology before it gives up.
+    /// How long `connect` waits for the first topology before it gives up (sooner when every
+    /// seed asked has refused or answered nothing usable: then it fails with the last error).
     pub connect_wait: Duration,
 }
 
@@ -133,7 +134,8 @@ impl ClientConfig {
         self
     }
 
-    /// How long `connect` waits for the first topology.
+    /// How long `connect` waits for the first topology (it fails sooner when every seed has
+    /// refused).
     #[must_use]
     pub fn connect_wait(mut self, wait: Duration) -> Self {
         self.connect_wait = wait;

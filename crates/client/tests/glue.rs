@@ -109,20 +109,18 @@ fn a_connection_the_server_closes_is_replaced_and_reads_retried() {
 }
 
 #[test]
-fn connect_wait_bounds_a_connect_to_refusing_seeds() {
+fn connect_to_refusing_seeds_fails_as_soon_as_all_have_refused() {
     let memory = Memory::new(2);
     memory.world().refuse.extend([port(0), port(1)]);
     let started = Instant::now();
     let e = memory
-        .client(config().connect_wait(Duration::from_millis(300)))
+        .client(config().connect_wait(Duration::from_secs(10)))
         .expect_err("nothing answers");
     let took = started.elapsed();
     assert!(matches!(&e, Error::Connect { .. }), "{e}");
     assert!(e.to_string().contains("refused"), "{e}");
-    assert!(
-        took >= Duration::from_millis(300) && took < Duration::from_secs(3),
-        "{took:?}"
-    );
+    // Not the whole `connect_wait`: every seed has said no.
+    assert!(took < Duration::from_secs(2), "{took:?}");
 }
 
 #[test]

@@ -303,6 +303,7 @@ impl Cluster {
             reason,
             CloseReason::Removed | CloseReason::Released | CloseReason::Replaced
         );
+        let never_ready = conn.phase != Phase::Ready && conn.role == Role::Shared;
         if failed {
             n.failures = n.failures.saturating_add(1);
         }
@@ -370,16 +371,22 @@ impl Cluster {
                 node: endpoint.clone(),
                 message: message.clone(),
             };
+            // The cause before its consequences (a refresh that fails for it, say).
+            self.event(Event::AuthFailed {
+                endpoint: endpoint.clone(),
+                message: message.clone(),
+            });
             for key in queue.into_iter().chain(again.drain(..)) {
                 self.finish(key, Err(error.clone()));
             }
             for holder in pool_waiting {
                 self.fail_holder(holder, &error);
             }
-            self.event(Event::AuthFailed {
-                endpoint: endpoint.clone(),
-                message: message.clone(),
-            });
+        }
+        if failed && never_ready {
+            // A topology question waiting for this node will not be answered soon: it ends now,
+            // so the refresh goes on with the other answers (a dead seed costs no timeout).
+            self.fail_queued_refresh(node);
         }
         if failed {
             let delay = self
@@ -407,6 +414,31 @@ impl Cluster {
             self.subscriber_conn_lost(node, id, last_rx, place_again);
         }
         self.gc_node(node);
+    }
+
+    /// Ends the topology questions queued for `node` (no usable answer).
+    fn fail_queued_refresh(&mut self, node: usize) {
+        let Some(n) = self.node(node) else { return };
+        let refresh: Vec<Key> = n
+            .queue
+            .iter()
+            .copied()
+            .filter(|&k| {
+                self.entries.get(k).is_some_and(|e| {
+                    e.place == Place::Queued(node) && matches!(e.kind, Kind::Refresh { .. })
+                })
+            })
+            .collect();
+        if refresh.is_empty() {
+            return;
+        }
+        if let Some(n) = self.node_mut(node) {
+            n.queue.retain(|k| !refresh.contains(k));
+            n.queued = n.queued.saturating_sub(refresh.len());
+        }
+        for key in refresh {
+            self.finish(key, Err(RequestError::ClusterDown { slot: None }));
+        }
     }
 
     /// Forgets a node that is not in the topology, not referenced, and has nothing queued.

@@ -240,12 +240,13 @@ impl Cluster {
     }
 
     fn maybe_complete_round(&mut self) {
-        if self
-            .refresh
-            .round
-            .as_ref()
-            .is_none_or(|r| r.outstanding > 0)
-        {
+        // Without a topology yet, the first usable answer wins: a seed that does not answer
+        // (down, or silent) must not hold up the start.
+        let bootstrapping = self.slot_map.known.is_none();
+        if self.refresh.round.as_ref().is_none_or(|r| {
+            r.outstanding > 0
+                && !(bootstrapping && r.answers.iter().any(|t| t.covered_slot_count() > 0))
+        }) {
             return;
         }
         let Some(mut round) = self.refresh.round.take() else {

@@ -783,3 +783,26 @@ fn a_reply_still_arriving_at_the_deadline_closes_its_connection() {
     // Not reused: whatever came next would wait behind the rest of that reply.
     s.expect_closed(b);
 }
+
+#[test]
+fn the_first_seed_that_answers_wins() {
+    // Two seeds; the first never answers (a dead or silent address).
+    let mut config = Script::config("127.0.0.1:7999");
+    config.seeds.push(ep(A));
+    let mut s = Script::new(config);
+    let silent = s.expect_connect_pending("127.0.0.1:7999");
+    let a = s.open(A);
+    s.expect_sent(a, &[&["CLUSTER", "SHARDS"]]);
+    s.recv_bytes(a, &two_shards());
+    // The topology is in at once, without waiting for the silent seed.
+    assert!(
+        s.events
+            .iter()
+            .any(|e| matches!(e, Event::TopologyChanged { epoch: 1, .. }))
+    );
+    let get = s.get(&["GET", "bar"]);
+    s.expect_sent(a, &[&["GET", "bar"]]);
+    s.recv(a, "$1\r\nx\r\n");
+    assert_eq!(s.reply_of(get), Ok(Frame::BulkString("x".into())));
+    s.nothing_sent(silent);
+}

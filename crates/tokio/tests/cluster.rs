@@ -389,3 +389,42 @@ async fn a_pipeline_of_100000_commands_stays_within_the_queue_bound() {
     ));
     client.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn connect_does_not_wait_on_dead_or_silent_seeds() {
+    // A silent seed: it accepts connections and never answers (held open by this test).
+    let silent = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let silent = format!("127.0.0.1:{}", silent.local_addr().unwrap().port());
+    let refusing = || format!("127.0.0.1:{}", slotwise_test_cluster::free_port().unwrap());
+
+    // Every seed refuses: the error comes as soon as they have, not after `connect_wait`.
+    let t = Instant::now();
+    let e = Client::connect(
+        ClientConfig::new([refusing(), refusing()])
+            .unwrap()
+            .connect_wait(Duration::from_secs(10)),
+    )
+    .await
+    .unwrap_err();
+    let took = t.elapsed();
+    eprintln!("every seed refused: {e} (after {took:?})");
+    assert!(matches!(e, Error::Connect { .. }), "{e}");
+    assert!(e.to_string().contains("127.0.0.1"), "{e}");
+    assert!(took < Duration::from_secs(2), "{took:?}");
+
+    // A dead and a silent seed before a real one: the real one's answer wins at once.
+    let cluster = plain_cluster();
+    let t = Instant::now();
+    let client = Client::connect(
+        ClientConfig::new([refusing(), silent.clone(), seed(&cluster)])
+            .unwrap()
+            .connect_wait(Duration::from_secs(10)),
+    )
+    .await
+    .expect("connects through the live seed");
+    let took = t.elapsed();
+    eprintln!("dead, silent and live seeds: connected after {took:?}");
+    assert!(took < Duration::from_secs(1), "{took:?}");
+    client.set("k", "v").await.unwrap();
+    client.shutdown().await;
+}

@@ -753,6 +753,19 @@ impl Driver {
                     let _ = b.ready.send(Ok(()));
                 }
             }
+            Event::RefreshFailed => {
+                // Every seed asked refused, or gave nothing usable: say so now rather than at
+                // the end of `connect_wait` (a silent seed has already cost the refresh timeout).
+                if let Some(b) = self.bootstrap.take() {
+                    let message = b
+                        .last_error
+                        .unwrap_or_else(|| "no seed answered with a topology".into());
+                    let _ = b.ready.send(Err(Error::Connect {
+                        seeds: self.seeds.clone(),
+                        message,
+                    }));
+                }
+            }
             Event::AuthFailed { endpoint, message } => {
                 if let Some(b) = self.bootstrap.take() {
                     let _ = b.ready.send(Err(Error::Request(RequestError::Auth {
