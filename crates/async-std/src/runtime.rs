@@ -4,6 +4,7 @@
 use std::future::Future;
 use std::io;
 use std::sync::OnceLock;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use async_executor::Executor;
@@ -115,9 +116,13 @@ impl Runtime for AsyncIo {
         tls: Option<TlsTarget>,
         timeout: Duration,
     ) -> io::Result<(Reader, Writer)> {
+        // Set once TCP is up: a timeout after it is the TLS handshake's (a plain port never
+        // answers a ClientHello).
+        let tcp_up = AtomicBool::new(false);
         let connecting = async {
             let tcp = TcpStream::connect((endpoint.host.as_str(), endpoint.port)).await?;
             tcp.set_nodelay(true)?;
+            tcp_up.store(true, Ordering::Relaxed);
             Ok(match tls {
                 None => (Reader::Plain(tcp.clone()), Writer::Plain(tcp)),
                 Some(tls) => {
@@ -131,7 +136,12 @@ impl Runtime for AsyncIo {
         };
         let timer = async {
             Timer::after(timeout).await;
-            Err(io::Error::new(io::ErrorKind::TimedOut, "connect timed out"))
+            let what = if tcp_up.load(Ordering::Relaxed) {
+                "TLS handshake timed out"
+            } else {
+                "connect timed out"
+            };
+            Err(io::Error::new(io::ErrorKind::TimedOut, what))
         };
         connecting.or(timer).await
     }

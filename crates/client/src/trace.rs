@@ -54,6 +54,9 @@ pub(crate) fn event(event: &Event) {
                 "node suspect: silent with requests in flight; probing it and asking the others"
             );
         }
+        Event::TopologyUnusable { endpoint, reason } => {
+            tracing::warn!(target: "slotwise", %endpoint, %reason, "unusable topology answer");
+        }
         Event::NodeTrusted { endpoint } => {
             tracing::info!(target: "slotwise", %endpoint, "suspect node answers again");
         }

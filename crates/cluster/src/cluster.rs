@@ -182,6 +182,10 @@ impl Cluster {
         let id = RequestId(self.next_request);
         let args = ArgList::of(&request.wire);
         let args = args.as_slice();
+        if let Some(error) = self.too_large(args) {
+            self.reply(id, Err(error));
+            return id;
+        }
         let classified = match self.table.classify(args) {
             Ok(c) => c,
             Err(e) => {
@@ -252,6 +256,13 @@ impl Cluster {
             (None, false),
         );
         id
+    }
+
+    /// [`RequestError::TooLarge`] if an argument is longer than the server accepts.
+    pub(crate) fn too_large(&self, args: &[&[u8]]) -> Option<RequestError> {
+        let limit = self.config.max_arg_len;
+        let len = args.iter().map(|a| a.len()).max()?;
+        (len > limit).then_some(RequestError::TooLarge { len, limit })
     }
 
     /// What the core decides for a routed user request before taking it in: its lane (blocking

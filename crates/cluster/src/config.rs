@@ -280,6 +280,10 @@ pub struct Config {
     /// that stops answering). `None`: never (requests then wait for their deadline). Default
     /// 300 ms.
     pub suspect_after: Option<Duration>,
+    /// The longest argument a request may carry: the server's `proto-max-bulk-len` (512 MB by
+    /// default). A longer one ends with [`RequestError::TooLarge`](crate::RequestError::TooLarge)
+    /// before anything is sent (the server would refuse it only after reading it all).
+    pub max_arg_len: usize,
 }
 
 impl Config {
@@ -304,6 +308,7 @@ impl Config {
             split_multi_key: true,
             pubsub_keepalive: Duration::from_secs(1),
             suspect_after: Some(Duration::from_millis(300)),
+            max_arg_len: 512 * 1024 * 1024,
         }
     }
 }

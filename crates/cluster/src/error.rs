@@ -151,6 +151,15 @@ pub enum RequestError {
     },
     /// [`Cluster::cancel`](crate::Cluster::cancel) ended the request.
     Cancelled,
+    /// An argument is longer than [`Config::max_arg_len`](crate::Config::max_arg_len) (Redis's
+    /// `proto-max-bulk-len`, 512 MB by default): refused before it is sent, since the server would
+    /// refuse it only after reading it all.
+    TooLarge {
+        /// The argument's length in bytes.
+        len: usize,
+        /// The limit.
+        limit: usize,
+    },
 }
 
 impl RequestError {
@@ -197,6 +206,7 @@ impl RequestError {
             RequestError::SlotMoved { .. } => "SlotMoved",
             RequestError::SessionEnded { .. } => "SessionEnded",
             RequestError::Cancelled => "Cancelled",
+            RequestError::TooLarge { .. } => "TooLarge",
             RequestError::Partial {
                 maybe_applied: true,
                 ..
@@ -315,6 +325,11 @@ impl fmt::Display for RequestError {
             }
             RequestError::SessionEnded { reason } => write!(f, "the session ended: {reason}"),
             RequestError::Cancelled => f.write_str("cancelled"),
+            RequestError::TooLarge { len, limit } => write!(
+                f,
+                "an argument of {len} bytes is longer than the server accepts ({limit} bytes, \
+                 proto-max-bulk-len): not sent"
+            ),
         }
     }
 }

@@ -108,6 +108,14 @@ pub enum Event {
         /// Requests written on it and not answered.
         in_flight: usize,
     },
+    /// A node's answer to `CLUSTER SHARDS` / `CLUSTER SLOTS` could not be used: an error reply
+    /// (a standalone server says cluster support is disabled) or an invalid answer.
+    TopologyUnusable {
+        /// The node.
+        endpoint: Endpoint,
+        /// What was wrong, in words (the server's own error line, or what was invalid).
+        reason: String,
+    },
     /// A suspect node answered again on the connection that fell silent.
     NodeTrusted {
         /// The node.

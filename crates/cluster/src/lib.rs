@@ -114,7 +114,8 @@
 //! - **Isolation.** Each node has its own queue and connection: a failing node delays only requests
 //!   for its slots.
 //! - **Bounded memory.** [`Config::queue_bound`] requests per node (queued + in flight), decoder
-//!   [`Limits`](slotwise_resp::Limits).
+//!   [`Limits`](slotwise_resp::Limits); an argument longer than [`Config::max_arg_len`] (the
+//!   server's `proto-max-bulk-len`) ends with [`RequestError::TooLarge`] before it is sent.
 //! - **Bad peers.** A malformed reply, or a reply with no request waiting for it, closes that
 //!   connection like any connection loss. No input sequence makes the core panic.
 //! - **Multi-node commands** run as request plans, one outcome for the whole: commands the

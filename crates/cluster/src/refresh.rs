@@ -206,8 +206,13 @@ impl Cluster {
             return;
         }
         let endpoint = self.endpoint_of(node);
-        let mut answered = false;
+        let mut unusable = None;
         if let (Some(frame), Some(endpoint), Some(node)) = (reply, endpoint, node) {
+            let command = if slots {
+                "CLUSTER SLOTS"
+            } else {
+                "CLUSTER SHARDS"
+            };
             if frame.is_error() {
                 if !slots {
                     // No CLUSTER SHARDS (Redis < 7): ask the same node for CLUSTER SLOTS.
@@ -219,20 +224,43 @@ impl Cluster {
                     self.ask_topology(round, node, true);
                     return;
                 }
+                let line = match &frame {
+                    Frame::SimpleError(l) | Frame::BulkError(l) => {
+                        alloc::string::String::from_utf8_lossy(l).into_owned()
+                    }
+                    _ => alloc::string::String::new(),
+                };
+                let hint = if contains_ignore_case(line.as_bytes(), b"cluster support disabled") {
+                    " (a standalone server, or one with cluster mode off)"
+                } else {
+                    ""
+                };
+                unusable = Some((
+                    endpoint,
+                    alloc::format!("answered {command} with `{line}`{hint}"),
+                ));
             } else {
-                let origin = Origin::new(endpoint).with_tls(self.config.tls.is_some());
+                let origin = Origin::new(endpoint.clone()).with_tls(self.config.tls.is_some());
                 let parsed = if slots {
                     Topology::from_cluster_slots(&frame, &origin)
                 } else {
                     Topology::from_cluster_shards(&frame, &origin)
                 };
-                if let (Ok(t), Some(r)) = (parsed, self.refresh.round.as_mut()) {
-                    r.answers.push(t);
-                    answered = true;
+                match (parsed, self.refresh.round.as_mut()) {
+                    (Ok(t), Some(r)) => r.answers.push(t),
+                    (Err(e), _) => {
+                        unusable = Some((
+                            endpoint,
+                            alloc::format!("gave an invalid {command} answer: {e}"),
+                        ));
+                    }
+                    _ => {}
                 }
             }
         }
-        let _ = answered;
+        if let Some((endpoint, reason)) = unusable {
+            self.event(Event::TopologyUnusable { endpoint, reason });
+        }
         if let Some(r) = self.refresh.round.as_mut() {
             r.outstanding = r.outstanding.saturating_sub(1);
         }

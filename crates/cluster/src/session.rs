@@ -188,6 +188,9 @@ impl Cluster {
         }
         let args = ArgList::of(&request.wire);
         let args = args.as_slice();
+        if let Some(error) = self.too_large(args) {
+            return Err(error);
+        }
         let c = self
             .table
             .classify(args)

@@ -46,6 +46,10 @@ impl Cluster {
         let id = RequestId(self.next_request);
         let args = ArgList::of(&request.wire);
         let args = args.as_slice();
+        if let Some(error) = self.too_large(args) {
+            self.reply(id, Err(error));
+            return id;
+        }
         let classified = self.table.classify(args);
         let read_only = classified.as_ref().is_ok_and(|c| c.read_only());
         if let Ok(c) = &classified

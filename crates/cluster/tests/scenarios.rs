@@ -806,3 +806,61 @@ fn the_first_seed_that_answers_wins() {
     assert_eq!(s.reply_of(get), Ok(Frame::BulkString("x".into())));
     s.nothing_sent(silent);
 }
+
+fn unusable(s: &Script) -> Vec<String> {
+    s.events
+        .iter()
+        .filter_map(|e| match e {
+            Event::TopologyUnusable { reason, .. } => Some(reason.clone()),
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn an_unusable_topology_answer_says_what_was_wrong() {
+    // A standalone server: its own words, and what they mean.
+    let mut s = Script::new(Script::config(A));
+    let a = s.open(A);
+    s.expect_sent(a, &[&["CLUSTER", "SHARDS"]]);
+    s.recv(a, "-ERR This instance has cluster support disabled\r\n");
+    s.expect_sent(a, &[&["CLUSTER", "SLOTS"]]);
+    s.recv(a, "-ERR This instance has cluster support disabled\r\n");
+    let reasons = unusable(&s);
+    assert_eq!(reasons.len(), 1, "{reasons:?}");
+    assert!(
+        reasons[0].contains("`ERR This instance has cluster support disabled`")
+            && reasons[0].contains("standalone server"),
+        "{reasons:?}"
+    );
+    assert!(s.events.iter().any(|e| matches!(e, Event::RefreshFailed)));
+
+    // An answer that is not a CLUSTER SHARDS reply: what was invalid.
+    let mut s = Script::new(Script::config(A));
+    let a = s.open(A);
+    s.expect_sent(a, &[&["CLUSTER", "SHARDS"]]);
+    s.recv(a, "*1\r\n:5\r\n");
+    let reasons = unusable(&s);
+    assert_eq!(reasons.len(), 1, "{reasons:?}");
+    assert!(
+        reasons[0].starts_with("gave an invalid CLUSTER SHARDS answer: "),
+        "{reasons:?}"
+    );
+}
+
+#[test]
+fn an_argument_longer_than_the_server_takes_is_refused_before_it_is_sent() {
+    let mut config = Script::config(A);
+    config.max_arg_len = 8;
+    let (mut s, _a, b) = ready(config);
+    let big = s.get(&["SET", "foo", "123456789"]);
+    assert_eq!(
+        s.reply_of(big),
+        Err(RequestError::TooLarge { len: 9, limit: 8 })
+    );
+    s.nothing_sent(b);
+    let fits = s.get(&["SET", "foo", "12345678"]);
+    s.expect_sent(b, &[&["SET", "foo", "12345678"]]);
+    s.recv(b, "+OK\r\n");
+    assert_eq!(s.reply_of(fits), Ok(ok("OK")));
+}

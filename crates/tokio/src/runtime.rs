@@ -2,6 +2,7 @@
 
 use std::future::Future;
 use std::io;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use slotwise_client::Endpoint;
@@ -74,9 +75,13 @@ impl Runtime for Tokio {
         tls: Option<TlsTarget>,
         timeout: Duration,
     ) -> io::Result<(Reader, Writer)> {
+        // Set once TCP is up: a timeout after it is the TLS handshake's (a plain port never
+        // answers a ClientHello).
+        let tcp_up = AtomicBool::new(false);
         let connecting = async {
             let tcp = TcpStream::connect((endpoint.host.as_str(), endpoint.port)).await?;
             tcp.set_nodelay(true)?;
+            tcp_up.store(true, Ordering::Relaxed);
             Ok(match tls {
                 None => {
                     let (r, w) = tcp.into_split();
@@ -93,6 +98,13 @@ impl Runtime for Tokio {
         };
         tokio::time::timeout(timeout, connecting)
             .await
-            .map_err(|_| io::Error::new(io::ErrorKind::TimedOut, "connect timed out"))?
+            .map_err(|_| {
+                let what = if tcp_up.load(Ordering::Relaxed) {
+                    "TLS handshake timed out"
+                } else {
+                    "connect timed out"
+                };
+                io::Error::new(io::ErrorKind::TimedOut, what)
+            })?
     }
 }

@@ -428,3 +428,68 @@ async fn connect_does_not_wait_on_dead_or_silent_seeds() {
     client.set("k", "v").await.unwrap();
     client.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn connect_and_request_errors_name_their_cause() {
+    let cluster = plain_cluster();
+
+    // TLS to a port that speaks plain RESP.
+    let dir = cluster.dir().join("tls-for-a-plain-port");
+    std::fs::create_dir_all(&dir).unwrap();
+    let files = slotwise_test_cluster::TlsFiles::generate(&dir).unwrap();
+    let t = Instant::now();
+    let e = Client::connect(
+        ClientConfig::new([seed(&cluster)])
+            .unwrap()
+            .connect_wait(Duration::from_secs(5))
+            .tls(TlsOptions::ca_file(&files.ca_cert)),
+    )
+    .await
+    .unwrap_err();
+    eprintln!("TLS to a plain port: {e} (after {:?})", t.elapsed());
+    assert!(e.to_string().contains("is it a TLS port?"), "{e}");
+
+    // A standalone server: its own answer is shown.
+    let server =
+        slotwise_test_cluster::Server::start(&slotwise_test_cluster::ServerOptions::default())
+            .unwrap();
+    let t = Instant::now();
+    let e = Client::connect(
+        ClientConfig::new([format!("127.0.0.1:{}", server.port())])
+            .unwrap()
+            .connect_wait(Duration::from_secs(5)),
+    )
+    .await
+    .unwrap_err();
+    eprintln!("a standalone server: {e} (after {:?})", t.elapsed());
+    assert!(matches!(e, Error::Connect { .. }), "{e}");
+    assert!(e.to_string().contains("cluster support disabled"), "{e}");
+    assert!(t.elapsed() < Duration::from_secs(3), "{:?}", t.elapsed());
+
+    // An argument longer than the server takes (`proto-max-bulk-len`, lowered here): refused
+    // before it is sent, at once.
+    let mut config = ClientConfig::new([seed(&cluster)]).unwrap();
+    config.core.max_arg_len = 1024;
+    let client = Client::connect(config).await.unwrap();
+    let t = Instant::now();
+    let e = client
+        .send(Request::new(["SET", "big", &"x".repeat(1025)]))
+        .await
+        .unwrap_err();
+    eprintln!("too large: {e} (after {:?})", t.elapsed());
+    assert!(
+        matches!(
+            e,
+            Error::Request(RequestError::TooLarge {
+                len: 1025,
+                limit: 1024
+            })
+        ),
+        "{e}"
+    );
+    client
+        .send(Request::new(["SET", "big", &"x".repeat(1024)]))
+        .await
+        .unwrap();
+    client.shutdown().await;
+}

@@ -4,7 +4,9 @@ use std::time::Duration;
 
 use slotwise_test_cluster::ClusterOptions;
 
-use super::{SWEEP_LIMIT, assert_no_errors, connect, pause, start, verify_counters};
+use super::{
+    SWEEP_LIMIT, assert_no_errors, connect, pause, start, traffic_succeeds, verify_counters,
+};
 use crate::client::{Adapter, ClientSpec};
 use crate::keys::SLOTS;
 use crate::load::{Load, LoadOptions, Op};
@@ -133,18 +135,11 @@ pub fn kill_under_load(adapter: &dyn Adapter) {
     );
 
     // Afterwards, everything succeeds.
-    let after = Load::start(
+    traffic_succeeds(
+        name,
+        "traffic after the kill",
+        &cluster,
         client,
-        LoadOptions {
-            max_steps: 150,
-            namespace: "after",
-            ..load_options()
-        },
+        load_options(),
     );
-    while !after.finished() {
-        pause(20);
-    }
-    let report = after.stop();
-    assert_no_errors(name, "traffic after the kill", &report);
-    verify_counters(name, &cluster, &report, &|_| false);
 }

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use slotwise_test_cluster::{Cluster, ClusterOptions};
 
 use super::garbage::announce_port;
-use super::{SWEEP_LIMIT, assert_no_errors, connect, pause, start, verify_counters};
+use super::{SWEEP_LIMIT, connect, pause, start, traffic_succeeds, verify_counters};
 use crate::client::{Adapter, ClientSpec};
 use crate::load::{Load, LoadOptions, LoadReport, Op};
 use crate::proxy::CorruptingProxy;
@@ -100,20 +100,13 @@ pub fn frozen_primary_under_load(adapter: &dyn Adapter) {
     );
 
     // Awake again (a replica now): everything succeeds.
-    let after = Load::start(
+    traffic_succeeds(
+        name,
+        "traffic after the resume",
+        &cluster,
         client,
-        LoadOptions {
-            max_steps: 150,
-            namespace: "after",
-            ..load_options()
-        },
+        load_options(),
     );
-    while !after.finished() {
-        pause(20);
-    }
-    let report = after.stop();
-    assert_no_errors(name, "traffic after the resume", &report);
-    verify_counters(name, &cluster, &report, &|_| false);
 }
 
 /// One connection's path stops forwarding (a proxy in front of a primary stalls the connections

@@ -77,6 +77,31 @@ pub(crate) fn verify_counters(
     check
 }
 
+/// Runs a short load (150 steps per worker of `options`, in a namespace of its own) to its end:
+/// no caller may see an error, and every counter must check out.
+pub(crate) fn traffic_succeeds(
+    name: &str,
+    what: &str,
+    cluster: &Cluster,
+    client: Arc<dyn TestClient>,
+    options: crate::load::LoadOptions,
+) {
+    let after = crate::load::Load::start(
+        client,
+        crate::load::LoadOptions {
+            max_steps: 150,
+            namespace: "after",
+            ..options
+        },
+    );
+    while !after.finished() {
+        pause(20);
+    }
+    let report = after.stop();
+    assert_no_errors(name, what, &report);
+    verify_counters(name, cluster, &report, &|_| false);
+}
+
 /// Panics when `report` has any caller-visible error.
 pub(crate) fn assert_no_errors(name: &str, what: &str, report: &LoadReport) {
     assert_eq!(

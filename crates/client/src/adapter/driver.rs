@@ -501,6 +501,14 @@ impl Driver {
         let span = self.span.clone();
         let _entered = span.enter();
         if let Some(c) = self.conns.remove(&conn) {
+            let error = if self.tls.is_some() && not_a_tls_answer(error) {
+                format!(
+                    "{error}; no TLS handshake answer from {}: is it a TLS port?",
+                    c.endpoint
+                )
+            } else {
+                error.to_string()
+            };
             tracing::warn!(target: "slotwise", %conn, endpoint = %c.endpoint, %error, "connect failed");
             if let Some(b) = &mut self.bootstrap {
                 b.last_error = Some(format!("{}: {error}", c.endpoint));
@@ -753,6 +761,11 @@ impl Driver {
                     let _ = b.ready.send(Ok(()));
                 }
             }
+            Event::TopologyUnusable { endpoint, reason } => {
+                if let Some(b) = &mut self.bootstrap {
+                    b.last_error = Some(format!("{endpoint} {reason}"));
+                }
+            }
             Event::RefreshFailed => {
                 // Every seed asked refused, or gave nothing usable: say so now rather than at
                 // the end of `connect_wait` (a silent seed has already cost the refresh timeout).
@@ -801,4 +814,20 @@ impl Driver {
 fn random_seed() -> u64 {
     use std::hash::{BuildHasher, RandomState};
     RandomState::new().hash_one(StdInstant::now())
+}
+
+/// True when a TLS connect failed the way a plain (non-TLS) port makes it fail: the server
+/// answered the ClientHello with something that is not TLS (a RESP error), or hung up on it.
+fn not_a_tls_answer(error: &str) -> bool {
+    let error = error.to_ascii_lowercase();
+    [
+        "tls handshake timed out",
+        "corrupt message",
+        "invalidcontenttype",
+        "handshake eof",
+        "close_notify",
+        "unexpected eof",
+    ]
+    .iter()
+    .any(|s| error.contains(s))
 }
