@@ -14,7 +14,7 @@
 //! | `pubsub/` (`reconcile.rs`, `heard.rs`, `keepalive.rs`, `wire.rs`) | subscriptions and subscriber connections | `open_subscriber`, `subscribe`, `unsubscribe`, `close_subscriber`, `subscriptions`, `pubsub_reconcile`, `on_subscriber_ready`, `on_subscriber_frame`, `subscriber_conn_lost`, `pubsub_timers` |
 //! | `refresh.rs` | topology refresh | `trigger_refresh`, `refresh_timers`, `start_refresh`, `ask_topology`, `on_refresh_result`, `maybe_complete_round`, `apply_topology` |
 //! | `timers.rs` | time: deadlines, retries, node timers | `advance`, `on_deadline`, `node_timers`, `next_timeout` |
-//! | `suspicion.rs` | a node that stops answering: set aside, probed, followed through its failover | `suspicion_watch`, `suspicion_heard`, `suspicion_timers`, `suspect_replaced`, `suspicion_reconcile` |
+//! | `suspicion.rs` | a node that stops answering: set aside, probed, followed through its failover | `suspicion_watch`, `suspicion_heard`, `suspicion_timers`, `suspect_gone`, `suspicion_reconcile` |
 //!
 //! No `impl Cluster`, only what those use: `slot_map.rs` (`SlotMap`: slot → node, the shards,
 //! `MOVED` corrections), `handshake.rs` (the `HELLO`/`AUTH` steps), `stateful.rs`

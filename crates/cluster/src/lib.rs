@@ -108,9 +108,11 @@
 //!   the node, and refreshes ask the other nodes until its slots move. If they move (failover),
 //!   the queue follows at once and the silent connection is closed: reads and idempotent writes
 //!   on it are sent again, other writes end `ConnectionLost { maybe_applied: true }` — only those
-//!   written before the suspicion. If the probe gets through (only that connection's path was
-//!   stuck), the queue flows on it the same way. If the node answers on the silent connection
-//!   first, it is trusted again ([`Event::NodeSuspect`], [`Event::NodeTrusted`]).
+//!   written before the suspicion. If the node answers on the silent connection, it is trusted
+//!   again and the queue flows there ([`Event::NodeSuspect`], [`Event::NodeTrusted`]). Queued
+//!   requests never overtake what is in flight on the silent connection (the node may be only
+//!   paused): if its path is stuck, the queue goes on the probe once those requests have passed
+//!   their deadline.
 //! - **Isolation.** Each node has its own queue and connection: a failing node delays only requests
 //!   for its slots.
 //! - **Bounded memory.** [`Config::queue_bound`] requests per node (queued + in flight), decoder

@@ -29,9 +29,6 @@ pub(crate) enum CloseReason {
     /// A dedicated connection closed on purpose (its blocking command was cancelled or passed its
     /// deadline while the server still blocks it): not a failure of the node.
     Released,
-    /// A suspect connection whose node answered on a fresh one (see `suspicion.rs`): that
-    /// connection's path was stuck, not the node.
-    Replaced,
 }
 
 impl Cluster {
@@ -136,10 +133,10 @@ impl Cluster {
             }
         }
         match role {
-            Some(Role::Shared) => {
-                self.suspect_replaced(node);
-                self.flush_queue(node);
-            }
+            // Not while a connection is set aside as suspect: what waits goes after what is in
+            // flight there, in order (see `suspicion.rs`).
+            Some(Role::Shared) if !self.is_suspect(node) => self.flush_queue(node),
+            Some(Role::Shared) => {}
             Some(Role::Dedicated(holder)) => self.on_dedicated_ready(node, id, holder),
             Some(Role::Subscriber) => self.on_subscriber_ready(id),
             None => {}
@@ -294,15 +291,13 @@ impl Cluster {
         let Some(n) = self.node_mut(node) else {
             return;
         };
+        let was_suspect = n.suspect.as_ref().is_some_and(|c| c.id == id);
         let Some(mut conn) = n.take_conn(id) else {
             return;
         };
         let endpoint = n.endpoint.clone();
         let last_rx = conn.last_rx;
-        let failed = !matches!(
-            reason,
-            CloseReason::Removed | CloseReason::Released | CloseReason::Replaced
-        );
+        let failed = !matches!(reason, CloseReason::Removed | CloseReason::Released);
         let never_ready = conn.phase != Phase::Ready && conn.role == Role::Shared;
         if failed {
             n.failures = n.failures.saturating_add(1);
@@ -412,6 +407,9 @@ impl Cluster {
         if conn.role == Role::Subscriber {
             let place_again = !matches!(reason, CloseReason::Released);
             self.subscriber_conn_lost(node, id, last_rx, place_again);
+        }
+        if was_suspect {
+            self.suspect_gone(node);
         }
         self.gc_node(node);
     }

@@ -104,7 +104,13 @@ impl Cluster {
             self.fail(key, RequestError::QueueFull { node: endpoint });
             return;
         }
-        let ready = n.conn.as_ref().filter(|c| c.is_ready()).map(|c| c.id);
+        // While a connection is set aside as suspect, new requests wait behind what is in flight
+        // on it, even if the probe is ready: never reordered past it.
+        let ready = n
+            .conn
+            .as_ref()
+            .filter(|c| c.is_ready() && n.suspect.is_none())
+            .map(|c| c.id);
         if let Some(e) = self.entries.get_mut(key) {
             e.node = Some(node);
         }

@@ -10,10 +10,12 @@
 //! - the connection is set aside (`Node::suspect`): nothing new is written on it, but its replies
 //!   still count, and it closes by itself once nothing is expected on it;
 //! - new requests for the node wait in its queue (so they stay safely retryable) while a fresh
-//!   connection is opened to it: the probe. If the node is fine and only that connection was
-//!   stuck, the probe's handshake completes: the queue flows on it, and the stuck connection
-//!   goes (reads and idempotent writes in flight on it are sent again on the probe,
-//!   non-idempotent ones end `ConnectionLost { maybe_applied: true }`);
+//!   connection is opened to it: the probe. They wait behind what is in flight on the set-aside
+//!   connection even once the probe is ready — the node may only be paused (`CLIENT PAUSE`, a
+//!   manual failover), and what it still runs from that connection must not be overtaken (a
+//!   `GET` after a `SET` reads that `SET`). So the queue flows on the probe once the set-aside
+//!   connection is gone: drained, or closed when a request on it passes its deadline with
+//!   nothing heard (a stuck path), or closed after a failover (below);
 //! - a refresh asks the other nodes (a suspect node is never asked), and again after each answer
 //!   while the node is suspect and still serves slots. When the topology shows its slots moved
 //!   (the failover), queued requests go to the new primary at once, and the set-aside connection
@@ -21,8 +23,9 @@
 //!   writes in flight end `ConnectionLost { maybe_applied: true }` — honest, and now only those
 //!   written before the suspicion.
 //!
-//! When the set-aside connection hears from the node again while the probe is not ready, the
-//! node is trusted again: the connection takes its place back and the queue flows on it.
+//! When the set-aside connection hears from the node again, the
+//! node is trusted again: the connection takes its place back (the probe goes) and the queue
+//! flows on it.
 
 use core::time::Duration;
 
@@ -141,18 +144,13 @@ impl Cluster {
         self.trigger_refresh(RefreshReason::NodeSuspect);
     }
 
-    /// The set-aside connection heard from its node. If the probe is not ready, the set-aside
-    /// connection is the shared one again (the probe, if connecting, is dropped); if it is,
-    /// the set-aside one only drains.
+    /// The set-aside connection heard from its node: it is the node's connection again (the
+    /// probe, ready or not, is dropped), and what waits flows on it, after what is in flight.
     fn trust_again(&mut self, node: usize) {
         let Some(n) = self.node(node) else { return };
-        let probe_ready = n.conn.as_ref().is_some_and(|c| c.phase == Phase::Ready);
         let probe = n.conn.as_ref().map(|c| c.id);
         let endpoint = n.endpoint.clone();
         self.event(Event::NodeTrusted { endpoint });
-        if probe_ready {
-            return;
-        }
         if let Some(probe) = probe {
             self.close_conn(node, probe, CloseReason::Released, true);
         }
@@ -172,19 +170,15 @@ impl Cluster {
         self.suspicion_watch(now);
     }
 
-    /// The node's fresh shared connection is ready while one is set aside as suspect: the node
-    /// answers, so that connection's path was stuck. It goes: what was written on it is sent
-    /// again on the fresh one if that is safe (reads, idempotent writes), and otherwise ends
-    /// `ConnectionLost { maybe_applied: true }`.
-    pub(crate) fn suspect_replaced(&mut self, node: usize) {
-        let Some(id) = self
+    /// The set-aside connection is gone (drained, closed at a deadline or after a failover):
+    /// what waited behind it goes on the node's connection, if that is ready.
+    pub(crate) fn suspect_gone(&mut self, node: usize) {
+        let ready = self
             .node(node)
-            .and_then(|n| n.suspect.as_ref())
-            .map(|c| c.id)
-        else {
-            return;
-        };
-        self.close_conn(node, id, CloseReason::Replaced, true);
+            .is_some_and(|n| n.in_topology && n.conn.as_ref().is_some_and(|c| c.is_ready()));
+        if ready {
+            self.flush_queue(node);
+        }
     }
 
     /// After a topology change: a suspect node that serves no slots any more (failed over) loses

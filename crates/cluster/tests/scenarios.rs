@@ -732,34 +732,56 @@ fn a_suspect_node_that_answers_again_is_trusted_again() {
 }
 
 #[test]
-fn a_stuck_connection_is_replaced_by_the_probe() {
+fn a_stuck_connection_is_replaced_by_the_probe_once_its_requests_end() {
     let (mut s, _a, b) = ready(Script::config(A));
-    let stuck_read = s.get(&["GET", "foo"]);
-    let stuck_incr = s.get(&["INCR", "foo"]);
-    s.expect_sent(b, &[&["GET", "foo"], &["INCR", "foo"]]);
+    let stuck_set = s.submit(Request::new(["SET", "foo", "1"]).timeout(Duration::from_secs(1)));
+    s.expect_sent(b, &[&["SET", "foo", "1"]]);
     s.advance(Duration::from_millis(300));
-    // The node itself is fine (only that connection's path is stuck): the probe's handshake
-    // completes. The stuck connection goes: the read is sent again on the probe, the INCR may
-    // have run (ambiguous), and what waited in the queue follows.
-    let queued = s.get(&["GET", "{foo}2"]);
+    // The node answers on a fresh connection (only that path is stuck, or the node is paused):
+    // what comes next still waits behind the SET in flight, which the node may yet run — a GET
+    // must not overtake it.
+    let get = s.get(&["GET", "foo"]);
     let probe = s.open(B);
-    s.expect_closed(b);
+    s.nothing_sent(probe);
+    s.nothing_sent(b);
+    // The SET's deadline: it ends (it may have run), its silent connection goes, and the GET
+    // flows on the probe.
+    s.advance(Duration::from_millis(700));
     assert_eq!(
-        s.reply_of(stuck_incr),
-        Err(RequestError::ConnectionLost {
-            maybe_applied: true,
-            node: ep(B),
+        s.reply_of(stuck_set),
+        Err(RequestError::Timeout {
+            slot: Some(12182),
+            node: Some(ep(B)),
+            written: true,
         })
     );
-    s.expect_sent_besides_refresh(probe, &[&["GET", "foo"], &["GET", "{foo}2"]]);
-    s.recv(probe, "$1\r\n1\r\n$1\r\n2\r\n");
-    assert_eq!(s.reply_of(stuck_read), Ok(Frame::BulkString("1".into())));
-    assert_eq!(s.reply_of(queued), Ok(Frame::BulkString("2".into())));
-    // Not a failure of the node: the next request goes straight to the probe.
+    s.expect_closed(b);
+    s.expect_sent_besides_refresh(probe, &[&["GET", "foo"]]);
+    s.recv(probe, "$1\r\n1\r\n");
+    assert_eq!(s.reply_of(get), Ok(Frame::BulkString("1".into())));
     let next = s.get(&["GET", "{foo}3"]);
     s.expect_sent_besides_refresh(probe, &[&["GET", "{foo}3"]]);
     s.recv(probe, "$1\r\n3\r\n");
     assert_eq!(s.reply_of(next), Ok(Frame::BulkString("3".into())));
+}
+
+#[test]
+fn a_paused_node_answers_in_order_on_its_connection() {
+    let (mut s, _a, b) = ready(Script::config(A));
+    let set = s.get(&["SET", "foo", "1"]);
+    s.expect_sent(b, &[&["SET", "foo", "1"]]);
+    s.advance(Duration::from_millis(300));
+    // Paused (CLIENT PAUSE, a manual failover): the probe's handshake goes through, the SET waits.
+    let get = s.get(&["GET", "foo"]);
+    let probe = s.open(B);
+    s.nothing_sent(probe);
+    // The pause ends: the SET's reply; B is the node's connection again, the GET follows it.
+    s.recv(b, "+OK\r\n");
+    assert_eq!(s.reply_of(set), Ok(ok("OK")));
+    s.expect_closed(probe);
+    s.expect_sent_besides_refresh(b, &[&["GET", "foo"]]);
+    s.recv(b, "$1\r\n1\r\n");
+    assert_eq!(s.reply_of(get), Ok(Frame::BulkString("1".into())));
 }
 
 #[test]
