@@ -886,3 +886,50 @@ fn an_argument_longer_than_the_server_takes_is_refused_before_it_is_sent() {
     s.recv(b, "+OK\r\n");
     assert_eq!(s.reply_of(fits), Ok(ok("OK")));
 }
+
+#[test]
+fn a_moved_to_an_unreachable_address_backs_off_and_asks_the_topology() {
+    let (mut s, a, b) = ready(Script::config(A));
+    let get = s.get(&["GET", "foo"]);
+    s.expect_sent(b, &[&["GET", "foo"]]);
+    // B says the slot lives at C, which refuses every connection.
+    s.recv(b, "-MOVED 12182 127.0.0.1:7002\r\n");
+    let mut connects = 0;
+    let mut refreshes = 0;
+    let start = s.now;
+    while s.now < start + Duration::from_secs(1) {
+        while s.has_connect(C) {
+            let c = s.expect_connect(C);
+            connects += 1;
+            s.connect_failed(c);
+        }
+        for conn in [a, b] {
+            for c in s.sent_on(conn) {
+                if c.contains("SHARDS") {
+                    refreshes += 1;
+                    // The cluster still says B (the MOVED was stale).
+                    s.recv_bytes(conn, &two_shards());
+                } else {
+                    // The request, back on B once the topology said so.
+                    assert_eq!(
+                        (conn, c),
+                        (b, String::from_utf8(cmd(&["GET", "foo"])).unwrap())
+                    );
+                    s.recv(b, "$1\r\nv\r\n");
+                }
+            }
+        }
+        if s.timeout.is_none() {
+            break; // nothing left to do: no more reconnects either
+        }
+        s.run_next_timer();
+    }
+    eprintln!(
+        "in 1 s: {connects} connects to the refusing address, {refreshes} topology questions"
+    );
+    // Backing off (20 ms doubling, capped), not a storm; and the topology was asked.
+    assert!((1..=8).contains(&connects), "{connects} connects");
+    assert!(refreshes >= 1);
+    // The topology says B: the request went back there and was answered.
+    assert_eq!(s.reply_of(get), Ok(Frame::BulkString("v".into())));
+}
