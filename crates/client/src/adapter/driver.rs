@@ -768,11 +768,10 @@ impl Driver {
             }
             Event::RefreshFailed => {
                 // Every seed asked refused, or gave nothing usable: say so now rather than at
-                // the end of `connect_wait` (a silent seed has already cost the refresh timeout).
-                if let Some(b) = self.bootstrap.take() {
-                    let message = b
-                        .last_error
-                        .unwrap_or_else(|| "no seed answered with a topology".into());
+                // the end of `connect_wait` — once there is a reason to show (a round that only
+                // timed out waits for the connects' own verdicts, and the next round).
+                if let Some(b) = self.bootstrap.take_if(|b| b.last_error.is_some()) {
+                    let message = b.last_error.unwrap_or_default();
                     let _ = b.ready.send(Err(Error::Connect {
                         seeds: self.seeds.clone(),
                         message,
