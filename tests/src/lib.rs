@@ -10,7 +10,8 @@
 //!   `block_on` from the calling thread).
 //! - [`load`]: bounded traffic (`SET` idempotent, `GET`, `INCR` not idempotent over keys in every
 //!   slot) that records every outcome; [`verify`]: counters read back from Redis and checked against
-//!   what callers were told.
+//!   what callers were told; [`bystanders`]: traffic of its own for the shards a fault does not
+//!   touch.
 //! - [`proxy`]: a proxy in front of one node that sends garbage when armed; [`sni`]: a rustls
 //!   configuration that records the name each node's certificate is verified against.
 //! - [`scenarios`]: what every adapter must survive. [`scenario_tests!`] turns them into `#[test]`s
@@ -22,6 +23,7 @@
 #![warn(missing_docs)]
 
 pub mod adapters;
+pub mod bystanders;
 pub mod client;
 pub mod keys;
 pub mod load;

@@ -1,7 +1,8 @@
 //! A TCP proxy in front of one real node that, when armed, replaces the next reply it forwards with
 //! bytes that are not RESP — a node that sends garbage on one connection; or, when stalled, stops
 //! forwarding anything on the connections open at that moment (a half-open path: the node is
-//! fine, and new connections work).
+//! fine, and new connections work); or, when trickling, passes the replies on those connections
+//! one byte at a time (a slow path, or a reply cut short).
 //!
 //! The node is made to announce the proxy's port (`CONFIG SET cluster-announce-port`), so the
 //! cluster's own topology sends clients through the proxy. Loopback only; every thread stops when
@@ -23,6 +24,9 @@ struct Shared {
     connections: AtomicUsize,
     /// Connections accepted before this count (by accept order) forward nothing more.
     stalled_below: AtomicUsize,
+    /// Connections accepted before this count pass replies on one byte per `trickle_us`.
+    trickle_below: AtomicUsize,
+    trickle_us: AtomicU64,
     garbage_sent: AtomicUsize,
     /// Microseconds from sending garbage until the client closed that connection (0: not yet).
     closed_after_us: AtomicU64,
@@ -62,6 +66,15 @@ impl CorruptingProxy {
     pub fn stall_open_connections(&self) {
         let open = self.shared.connections.load(Ordering::SeqCst);
         self.shared.stalled_below.store(open, Ordering::SeqCst);
+    }
+
+    /// From now on, the connections open now pass what the node sends one byte every `delay`
+    /// (until the client closes them); connections accepted later forward as usual.
+    pub fn trickle_open_connections(&self, delay: Duration) {
+        let open = self.shared.connections.load(Ordering::SeqCst);
+        let us = u64::try_from(delay.as_micros()).unwrap_or(u64::MAX).max(1);
+        self.shared.trickle_us.store(us, Ordering::SeqCst);
+        self.shared.trickle_below.store(open, Ordering::SeqCst);
     }
 
     /// Connections accepted so far.
@@ -148,6 +161,19 @@ fn serve(client: TcpStream, server: TcpStream, index: usize, shared: &Arc<Shared
                             .unwrap_or_else(|e| e.into_inner())
                             .is_some()
                         {
+                            continue;
+                        }
+                        if index < shared.trickle_below.load(Ordering::SeqCst) {
+                            let delay =
+                                Duration::from_micros(shared.trickle_us.load(Ordering::SeqCst));
+                            let sent = buf[..n].iter().all(|b| {
+                                std::thread::sleep(delay);
+                                !shared.stop.load(Ordering::SeqCst)
+                                    && c_write.write_all(core::slice::from_ref(b)).is_ok()
+                            });
+                            if !sent {
+                                break;
+                            }
                             continue;
                         }
                         if c_write.write_all(&buf[..n]).is_err() {

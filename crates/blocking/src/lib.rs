@@ -38,10 +38,10 @@ use slotwise_client::bytes::Bytes;
 use slotwise_client::resp::Arg;
 
 pub use slotwise_client::{
-    Auth, ClientConfig, Credentials, CredentialsProvider, Endpoint, Error, Frame, FromFrame,
-    Handle, Message, MessageKind, PartFailure, Pending, Pipeline, Protocol, PubSubEvent, ReadFrom,
-    Request, RequestError, Result, SUBSCRIBER_BUFFER, Scan, ServerError, Stats, Subscriber,
-    SubscriptionKind, Target, TlsOptions, Topology, commands,
+    Auth, ClientConfig, Credentials, CredentialsProvider, DownCause, Endpoint, Error, Frame,
+    FromFrame, Handle, Message, MessageKind, PartFailure, Pending, Pipeline, Protocol, PubSubEvent,
+    ReadFrom, Request, RequestError, Result, SUBSCRIBER_BUFFER, Scan, ServerError, Stats,
+    Subscriber, SubscriptionKind, Target, TlsOptions, Topology, commands,
 };
 
 /// A Redis Cluster client for synchronous code.

@@ -10,7 +10,9 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use futures_channel::oneshot;
-use slotwise_cluster::{Endpoint, Frame, Request, RequestError, Stats, Target, Topology};
+use slotwise_cluster::{
+    DownCause, Endpoint, Frame, Request, RequestError, Stats, Target, Topology,
+};
 use slotwise_resp::Arg;
 
 use crate::adapter::{Inbox, Msg};
@@ -294,7 +296,12 @@ impl Handle {
         }
         rx.await
             .map_err(|_| Error::Closed)?
-            .ok_or(Error::Request(RequestError::ClusterDown { slot: None }))
+            .ok_or(Error::Request(RequestError::ClusterDown {
+                slot: None,
+                seen: DownCause::NoTopology {
+                    last_unusable: None,
+                },
+            }))
     }
 
     /// `PING` on one node (a primary with a healthy connection, chosen at random): is the client

@@ -35,6 +35,9 @@ pub enum RequestError {
     ClusterDown {
         /// The slot, if the command has one.
         slot: Option<u16>,
+        /// What the client saw: a node's own `CLUSTERDOWN`/`MASTERDOWN` line, a topology with no
+        /// shard for the slot, or no topology at all.
+        seen: DownCause,
     },
     /// The keys hash to more than one slot (the server would say `CROSSSLOT`) for a command that
     /// cannot be split by slot without changing what it means (`MSETNX`, `SUNIONSTORE`,
@@ -242,11 +245,12 @@ impl fmt::Display for RequestError {
             RequestError::TooManyRedirects { slot, to } => {
                 write!(f, "too many redirects for slot {slot} (last to {to})")
             }
-            RequestError::ClusterDown { slot: Some(slot) } => {
-                write!(f, "cluster down: no node serves slot {slot}")
-            }
-            RequestError::ClusterDown { slot: None } => {
-                f.write_str("cluster down: no node could serve the request")
+            RequestError::ClusterDown { slot, seen } => {
+                f.write_str("cluster down")?;
+                if let Some(slot) = slot {
+                    write!(f, " (slot {slot})")?;
+                }
+                write!(f, ": {seen}")
             }
             RequestError::CrossSlot => {
                 f.write_str("CROSSSLOT: the keys of the command hash to different slots")
@@ -330,6 +334,46 @@ impl fmt::Display for RequestError {
                 "an argument of {len} bytes is longer than the server accepts ({limit} bytes, \
                  proto-max-bulk-len): not sent"
             ),
+        }
+    }
+}
+
+/// What made the client report [`RequestError::ClusterDown`]: the last thing it saw while it kept
+/// retrying until the deadline.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum DownCause {
+    /// A node answered the request with `CLUSTERDOWN …` (slots uncovered, no quorum) or
+    /// `MASTERDOWN …` (a replica that lost its primary).
+    Said {
+        /// The node that answered.
+        node: Endpoint,
+        /// Its error line, as sent.
+        line: String,
+    },
+    /// The topology the client routes by has no shard serving the slot (or, for a command without
+    /// a slot, no shard at all).
+    Uncovered,
+    /// No topology has been learned yet: no seed has given a usable `CLUSTER SHARDS`/`SLOTS`
+    /// answer.
+    NoTopology {
+        /// The last unusable answer, with the node that gave it (the text of
+        /// [`Event::TopologyUnusable`](crate::Event::TopologyUnusable)), if there was one.
+        last_unusable: Option<String>,
+    },
+}
+
+impl fmt::Display for DownCause {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            DownCause::Said { node, line } => write!(f, "{node} answered `{line}`"),
+            DownCause::Uncovered => f.write_str("no shard in the topology serves it"),
+            DownCause::NoTopology {
+                last_unusable: None,
+            } => f.write_str("no topology yet: no seed has answered CLUSTER SHARDS/SLOTS"),
+            DownCause::NoTopology {
+                last_unusable: Some(last),
+            } => write!(f, "no topology yet: {last}"),
         }
     }
 }

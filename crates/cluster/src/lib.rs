@@ -96,7 +96,8 @@
 //!   malformed reply). A request never handed to the adapter in a [`Output::Transmit`] is always
 //!   retried. Sessions retry nothing.
 //! - **Deadlines.** A request past its deadline ends with [`RequestError::Timeout`] (or
-//!   [`RequestError::ClusterDown`] if the cluster said so, or no node served its slot). If it was in
+//!   [`RequestError::ClusterDown`] if the cluster said so, or no node served its slot: its
+//!   [`DownCause`] says which, with the node's own line). If it was in
 //!   flight, its late reply is dropped and `Timeout { written: true }` says it may have run
 //!   ([`RequestError::maybe_applied`]); if nothing at all came back on that connection since it was
 //!   written, or a reply is still arriving on it (trickled, or cut short), the connection is
@@ -192,7 +193,7 @@ pub use config::{
     Auth, Backoff, Config, Credentials, CredentialsProvider, Protocol, ReadFrom, RefreshPolicy,
     RefreshTriggers, Tls,
 };
-pub use error::{PartFailure, RequestError};
+pub use error::{DownCause, PartFailure, RequestError};
 pub use event::{Event, RedirectKind, RefreshReason};
 pub use io::{ConnId, Input, Output, RequestId};
 pub use pubsub::{Message, MessageKind, PubSubEvent, SubscriberId, SubscriptionKind};

@@ -11,7 +11,7 @@ use crate::entry::{Kind, Lane, Place};
 use crate::handshake::{self, Outcome, Step};
 use crate::slab::Key;
 use crate::stateful;
-use crate::{Cluster, ConnId, Event, Output, Protocol, RefreshReason, RequestError};
+use crate::{Cluster, ConnId, DownCause, Event, Output, Protocol, RefreshReason, RequestError};
 
 /// Why a connection ends.
 #[derive(Clone, Debug)]
@@ -321,9 +321,15 @@ impl Cluster {
                 (Place::Abandoned, _, _) => {
                     self.entries.remove(key);
                 }
-                (_, Kind::Refresh { .. }, _) => {
-                    self.finish(key, Err(RequestError::ClusterDown { slot: None }))
-                }
+                (_, Kind::Refresh { .. }, _) => self.finish(
+                    key,
+                    Err(RequestError::ClusterDown {
+                        slot: None,
+                        seen: DownCause::NoTopology {
+                            last_unusable: None,
+                        },
+                    }),
+                ),
                 (_, _, Lane::Session(_)) => {
                     // A session's state (WATCH, MULTI) died with its connection: nothing in it is
                     // retried. Commands queued inside MULTI cannot have run without their EXEC.
@@ -435,7 +441,15 @@ impl Cluster {
             n.queued = n.queued.saturating_sub(refresh.len());
         }
         for key in refresh {
-            self.finish(key, Err(RequestError::ClusterDown { slot: None }));
+            self.finish(
+                key,
+                Err(RequestError::ClusterDown {
+                    slot: None,
+                    seen: DownCause::NoTopology {
+                        last_unusable: None,
+                    },
+                }),
+            );
         }
     }
 

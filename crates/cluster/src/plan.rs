@@ -210,7 +210,8 @@ impl Cluster {
         deadline: Option<Instant>,
     ) {
         if shape.parts.is_empty() {
-            self.reply(id, Err(RequestError::ClusterDown { slot: None }));
+            let seen = self.unrouted_cause();
+            self.reply(id, Err(RequestError::ClusterDown { slot: None, seen }));
             return;
         }
         let plans = &mut self.plans;

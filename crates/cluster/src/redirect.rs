@@ -8,7 +8,9 @@ use slotwise_topology::Endpoint;
 
 use crate::entry::{Kind, Lane, Place};
 use crate::slab::Key;
-use crate::{Cluster, ConnId, Event, RedirectKind, RefreshReason, RequestError};
+use alloc::string::String;
+
+use crate::{Cluster, ConnId, DownCause, Event, RedirectKind, RefreshReason, RequestError};
 
 /// What an error reply asks the client to do.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -129,7 +131,7 @@ impl Cluster {
                 self.redirected(key, RedirectKind::Ask, slot, to);
                 self.dispatch(key);
             }
-            Some(Redirect::Retry { kind }) => self.on_retry_reply(node, key, kind),
+            Some(Redirect::Retry { kind }) => self.on_retry_reply(node, key, kind, &frame),
         }
     }
 
@@ -187,15 +189,28 @@ impl Cluster {
         self.dispatch(key);
     }
 
-    fn on_retry_reply(&mut self, node: usize, key: Key, kind: RetryKind) {
+    fn on_retry_reply(&mut self, node: usize, key: Key, kind: RetryKind, frame: &Frame) {
         let replica = self.node(node).is_some_and(|n| n.serves_reads);
+        let said = matches!(kind, RetryKind::ClusterDown | RetryKind::MasterDown)
+            .then(|| {
+                let line = match frame {
+                    Frame::SimpleError(l) | Frame::BulkError(l) => String::from_utf8_lossy(l),
+                    _ => return None,
+                };
+                let node = self.node(node)?.endpoint.clone();
+                Some(DownCause::Said {
+                    node,
+                    line: line.into_owned(),
+                })
+            })
+            .flatten();
         if let Some(e) = self.entries.get_mut(key) {
             if replica {
                 // A replica that is loading or lost its primary: read from the primary instead.
                 e.to_primary = true;
             }
-            if matches!(kind, RetryKind::ClusterDown | RetryKind::MasterDown) {
-                e.last = Some(RequestError::ClusterDown { slot: e.slot });
+            if let Some(seen) = said {
+                e.last = Some(RequestError::ClusterDown { slot: e.slot, seen });
             }
         }
         if kind.wants_refresh() && self.config.refresh.triggers.connection_failure {

@@ -46,6 +46,9 @@ pub(crate) struct Refresh {
     last_start: Option<Instant>,
     failures: u32,
     shards_unsupported: bool,
+    /// The last unusable topology answer ("127.0.0.1:6379 answered CLUSTER SLOTS with …"), for
+    /// [`DownCause::NoTopology`].
+    pub(crate) last_unusable: Option<alloc::string::String>,
 }
 
 impl Refresh {
@@ -58,6 +61,7 @@ impl Refresh {
             last_start: None,
             failures: 0,
             shards_unsupported: false,
+            last_unusable: None,
         }
     }
 
@@ -247,6 +251,15 @@ impl Cluster {
                     Topology::from_cluster_shards(&frame, &origin)
                 };
                 match (parsed, self.refresh.round.as_mut()) {
+                    (Ok(t), _) if t.covered_slot_count() == 0 => {
+                        unusable = Some((
+                            endpoint,
+                            alloc::format!(
+                                "answered {command} with no slots assigned (a node that has not \
+                                 joined a cluster, or a cluster not created yet)"
+                            ),
+                        ));
+                    }
                     (Ok(t), Some(r)) => r.answers.push(t),
                     (Err(e), _) => {
                         unusable = Some((
@@ -259,6 +272,7 @@ impl Cluster {
             }
         }
         if let Some((endpoint, reason)) = unusable {
+            self.refresh.last_unusable = Some(alloc::format!("{endpoint} {reason}"));
             self.event(Event::TopologyUnusable { endpoint, reason });
         }
         if let Some(r) = self.refresh.round.as_mut() {

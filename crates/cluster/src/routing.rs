@@ -4,7 +4,7 @@
 use crate::conn::Waiting;
 use crate::entry::{Lane, Place};
 use crate::slab::Key;
-use crate::{Cluster, ConnId, ReadFrom, RefreshReason, RequestError};
+use crate::{Cluster, ConnId, DownCause, ReadFrom, RefreshReason, RequestError};
 
 /// `ASKING`, written just before an asked request.
 const ASKING: &[u8] = b"*1\r\n$6\r\nASKING\r\n";
@@ -31,10 +31,21 @@ impl Cluster {
             Some(node) => self.enqueue(key, node),
             None => {
                 let no_topology = self.slot_map.known.is_none();
+                let seen = self.unrouted_cause();
                 if let Some(e) = self.entries.get_mut(key) {
                     e.place = Place::Unrouted;
-                    if e.last.is_none() {
-                        e.last = Some(RequestError::ClusterDown { slot: e.slot });
+                    // A node's own CLUSTERDOWN line says more than the map: keep it.
+                    let said = matches!(
+                        e.last,
+                        Some(RequestError::ClusterDown {
+                            seen: DownCause::Said { .. },
+                            ..
+                        })
+                    );
+                    if e.last.is_none()
+                        || !said && matches!(e.last, Some(RequestError::ClusterDown { .. }))
+                    {
+                        e.last = Some(RequestError::ClusterDown { slot: e.slot, seen });
                     }
                 }
                 self.unrouted.push_back(key);
@@ -42,6 +53,18 @@ impl Cluster {
                     self.trigger_refresh(RefreshReason::UncoveredSlot);
                 }
             }
+        }
+    }
+
+    /// Why a request has nowhere to go, as of now: no topology yet (and the last unusable
+    /// answer), or no shard for its slot.
+    pub(crate) fn unrouted_cause(&self) -> DownCause {
+        if self.slot_map.known.is_none() {
+            DownCause::NoTopology {
+                last_unusable: self.refresh.last_unusable.clone(),
+            }
+        } else {
+            DownCause::Uncovered
         }
     }
 

@@ -24,7 +24,7 @@ use slotwise_resp::Frame;
 use slotwise_topology::{MigrationDirection, SLOT_COUNT, SlotEntry, parse_cluster_nodes};
 
 use crate::entry::{Entry, Kind};
-use crate::{Cluster, Instant, Request, RequestError, RequestId};
+use crate::{Cluster, DownCause, Instant, Request, RequestError, RequestId};
 
 const WORDS: usize = SLOT_COUNT as usize / 64;
 const VERSION: u8 = 1;
@@ -348,10 +348,22 @@ impl Cluster {
                     .find(|&s| self.slot_map.owner(s).is_some_and(|o| Some(o) != last))
                     .unwrap_or(first);
                 let Some(owner) = self.slot_map.owner(slot) else {
-                    return self.reply(id, Err(RequestError::ClusterDown { slot: Some(slot) }));
+                    return self.reply(
+                        id,
+                        Err(RequestError::ClusterDown {
+                            slot: Some(slot),
+                            seen: DownCause::Uncovered,
+                        }),
+                    );
                 };
                 let Some(owner_id) = self.node_id_of(owner) else {
-                    return self.reply(id, Err(RequestError::ClusterDown { slot: Some(slot) }));
+                    return self.reply(
+                        id,
+                        Err(RequestError::ClusterDown {
+                            slot: Some(slot),
+                            seen: DownCause::Uncovered,
+                        }),
+                    );
                 };
                 state.node = Some(owner_id.clone());
                 state.node_cursor = 0;

@@ -7,7 +7,7 @@ use crate::conn::{Phase, Waiting};
 use crate::entry::{Lane, Place};
 use crate::lifecycle::CloseReason;
 use crate::slab::Key;
-use crate::{Cluster, Instant, RequestError};
+use crate::{Cluster, DownCause, Instant, RequestError};
 
 impl Cluster {
     /// Moves time forward and fires everything due.
@@ -68,11 +68,23 @@ impl Cluster {
             return;
         };
         let node = self.endpoint_of(entry.node);
-        let error = entry.last.clone().unwrap_or(RequestError::Timeout {
-            slot: entry.slot,
-            node,
-            written: false,
-        });
+        let error = match &entry.last {
+            // Still nowhere to go: say why as of now (an answer may have come since).
+            Some(RequestError::ClusterDown { slot, seen })
+                if entry.place == Place::Unrouted && !matches!(seen, DownCause::Said { .. }) =>
+            {
+                RequestError::ClusterDown {
+                    slot: *slot,
+                    seen: self.unrouted_cause(),
+                }
+            }
+            Some(last) => last.clone(),
+            None => RequestError::Timeout {
+                slot: entry.slot,
+                node,
+                written: false,
+            },
+        };
         match entry.place {
             Place::InFlight(n) => {
                 let lane = entry.lane;

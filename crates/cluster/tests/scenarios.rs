@@ -7,7 +7,9 @@ mod common;
 use std::time::Duration;
 
 use common::*;
-use slotwise_cluster::{Config, Credentials, Event, Frame, RedirectKind, Request, RequestError};
+use slotwise_cluster::{
+    Config, Credentials, DownCause, Endpoint, Event, Frame, RedirectKind, Request, RequestError,
+};
 
 const A: &str = "127.0.0.1:7000";
 const B: &str = "127.0.0.1:7001";
@@ -106,9 +108,15 @@ fn auth_refused_fails_waiting_requests() {
     // No topology: the request waits for one until its deadline.
     s.no_reply(id);
     s.advance(Duration::from_secs(10));
+    // The error says why: no topology, and the refresh never got an answer it could use.
     assert_eq!(
         s.reply_of(id),
-        Err(RequestError::ClusterDown { slot: Some(12182) })
+        Err(RequestError::ClusterDown {
+            slot: Some(12182),
+            seen: DownCause::NoTopology {
+                last_unusable: None
+            }
+        })
     );
 }
 
@@ -256,9 +264,21 @@ fn clusterdown_retries_refreshes_and_reports_cluster_down_at_the_deadline() {
             s.recv_bytes(a, &two_shards());
         }
     }
+    // The error names what the client saw: the node and its own line.
+    let err = s.reply_of(id).unwrap_err();
     assert_eq!(
-        s.reply_of(id),
-        Err(RequestError::ClusterDown { slot: Some(12182) })
+        err,
+        RequestError::ClusterDown {
+            slot: Some(12182),
+            seen: DownCause::Said {
+                node: Endpoint::new("127.0.0.1", 7001),
+                line: "CLUSTERDOWN The cluster is down".into()
+            }
+        }
+    );
+    assert_eq!(
+        err.to_string(),
+        "cluster down (slot 12182): 127.0.0.1:7001 answered `CLUSTERDOWN The cluster is down`"
     );
     assert!(
         s.events
@@ -868,6 +888,34 @@ fn an_unusable_topology_answer_says_what_was_wrong() {
         reasons[0].starts_with("gave an invalid CLUSTER SHARDS answer: "),
         "{reasons:?}"
     );
+
+    // A node that was never given slots (CLUSTER SLOTS: an empty list): nothing to route by, and
+    // a request waiting meanwhile says so at its deadline.
+    let mut s = Script::new(Script::config(A));
+    let get = s.submit(Request::new(["GET", "foo"]).timeout(Duration::from_millis(300)));
+    let a = s.open(A);
+    s.expect_sent(a, &[&["CLUSTER", "SHARDS"]]);
+    s.recv(a, "-ERR unknown subcommand 'SHARDS'\r\n");
+    s.expect_sent(a, &[&["CLUSTER", "SLOTS"]]);
+    s.recv(a, "*0\r\n");
+    let reasons = unusable(&s);
+    assert_eq!(reasons.len(), 1, "{reasons:?}");
+    assert!(
+        reasons[0].starts_with("answered CLUSTER SLOTS with no slots assigned"),
+        "{reasons:?}"
+    );
+    s.advance(Duration::from_millis(1000));
+    let reply = s.reply_of(get);
+    let Err(RequestError::ClusterDown {
+        seen: DownCause::NoTopology {
+            last_unusable: Some(last),
+        },
+        ..
+    }) = reply
+    else {
+        panic!("expected ClusterDown with no topology, got {reply:?}");
+    };
+    assert!(last.contains("with no slots assigned"), "{last}");
 }
 
 #[test]

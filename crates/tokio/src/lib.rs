@@ -22,10 +22,10 @@ mod runtime;
 use std::ops::Deref;
 
 pub use slotwise_client::{
-    Auth, ClientConfig, Credentials, CredentialsProvider, Endpoint, Error, Frame, FromFrame,
-    Handle, Message, MessageKind, PartFailure, Pending, Pipeline, Protocol, PubSubEvent, ReadFrom,
-    Request, RequestError, Result, SUBSCRIBER_BUFFER, Scan, ServerError, Stats, Subscriber,
-    SubscriptionKind, Target, TlsOptions, Topology, Transaction, commands,
+    Auth, ClientConfig, Credentials, CredentialsProvider, DownCause, Endpoint, Error, Frame,
+    FromFrame, Handle, Message, MessageKind, PartFailure, Pending, Pipeline, Protocol, PubSubEvent,
+    ReadFrom, Request, RequestError, Result, SUBSCRIBER_BUFFER, Scan, ServerError, Stats,
+    Subscriber, SubscriptionKind, Target, TlsOptions, Topology, Transaction, commands,
 };
 
 /// A Redis Cluster client on tokio.

@@ -9,8 +9,8 @@ use std::time::{Duration, Instant};
 use slotwise_test_cluster::{Cluster, ClusterOptions};
 
 use slotwise_tokio::{
-    Auth, Client, ClientConfig, CredentialsProvider, Endpoint, Error, Frame, Request, RequestError,
-    TlsOptions,
+    Auth, Client, ClientConfig, CredentialsProvider, DownCause, Endpoint, Error, Frame, Request,
+    RequestError, TlsOptions,
 };
 
 /// Gives the ACL user's password and counts how often it was asked.
@@ -429,6 +429,85 @@ async fn connect_does_not_wait_on_dead_or_silent_seeds() {
     client.shutdown().await;
 }
 
+/// A `MOVED` to an address that refuses connections: the client backs off its connects there and
+/// asks the topology, rather than reconnecting at the rate requests arrive.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_moved_to_a_refusing_address_backs_off() {
+    let cluster = plain_cluster();
+    let client = connected(&cluster).await;
+    let primaries = cluster.primaries().unwrap();
+    let (a, b) = (&primaries[0], &primaries[1]);
+    let slot = *a.slots[0].start();
+    let key = format!(
+        "k:{{{}}}",
+        slotwise_test_cluster::slot_tags()[usize::from(slot)]
+    );
+    client.set(&key, "v").await.unwrap();
+    client.del(&key).await.unwrap();
+
+    // B announces a port nothing listens on, and A hands the (empty) slot to B: A now answers
+    // `MOVED slot 127.0.0.1:<refusing>` for the key.
+    let refusing = slotwise_test_cluster::free_port().unwrap();
+    let mut conn_b = cluster.conn(b.port).unwrap();
+    conn_b
+        .ok([
+            "CONFIG",
+            "SET",
+            "cluster-announce-port",
+            &refusing.to_string(),
+        ])
+        .unwrap();
+    let mut conn_a = cluster.conn(a.port).unwrap();
+    let announced = format!("127.0.0.1:{refusing}@");
+    let t = Instant::now();
+    while !conn_a
+        .text(["CLUSTER", "NODES"])
+        .unwrap()
+        .contains(&announced)
+    {
+        assert!(
+            t.elapsed() < Duration::from_secs(10),
+            "B's new port never gossiped"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    conn_a
+        .ok(["CLUSTER", "SETSLOT", &slot.to_string(), "NODE", &b.id])
+        .unwrap();
+
+    // Three seconds of requests for the key, one after another (each with a short deadline).
+    let before = client.stats().await.unwrap();
+    let t = Instant::now();
+    let (mut sent, mut failed) = (0u32, std::collections::BTreeMap::<&str, u32>::new());
+    while t.elapsed() < Duration::from_secs(3) && sent < 10_000 {
+        sent += 1;
+        let reply = client
+            .send(Request::new(["GET", &key]).timeout(Duration::from_millis(200)))
+            .await;
+        if let Err(Error::Request(e)) = &reply {
+            *failed.entry(e.kind()).or_default() += 1;
+        }
+    }
+    let took = t.elapsed().as_secs_f64();
+    let after = client.stats().await.unwrap();
+    let failures = after.connection_failures - before.connection_failures;
+    let connects = after.connects - before.connects;
+    let refreshes = after.refreshes - before.refreshes;
+    eprintln!(
+        "MOVED to a refusing address for {took:.1} s: {sent} requests ({failed:?}), {connects} \
+         connects ({failures} failed), {refreshes} refreshes, {} MOVED",
+        after.moved - before.moved
+    );
+    assert!(after.moved > before.moved, "the redirect was never seen");
+    assert!(failures >= 1, "the refusing address was never tried");
+    // Backoff (20 ms doubling, capped at 1 s) allows about 8 attempts in 3 s; without it this
+    // was ~31 a second.
+    assert!(connects <= 20, "{connects} connects in {took:.1} s");
+    // Refreshes are coalesced (100 ms), not one per redirect.
+    assert!(refreshes <= 45, "{refreshes} refreshes in {took:.1} s");
+    client.shutdown().await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn connect_and_request_errors_name_their_cause() {
     let cluster = plain_cluster();
@@ -466,6 +545,25 @@ async fn connect_and_request_errors_name_their_cause() {
     assert!(e.to_string().contains("cluster support disabled"), "{e}");
     assert!(t.elapsed() < Duration::from_secs(3), "{:?}", t.elapsed());
 
+    // A cluster-enabled node that was never given slots (`--cluster create` forgotten).
+    let lonely = slotwise_test_cluster::Server::start(&slotwise_test_cluster::ServerOptions {
+        cluster_enabled: true,
+        ..Default::default()
+    })
+    .unwrap();
+    let t = Instant::now();
+    let e = Client::connect(
+        ClientConfig::new([format!("127.0.0.1:{}", lonely.port())])
+            .unwrap()
+            .connect_wait(Duration::from_secs(5)),
+    )
+    .await
+    .unwrap_err();
+    eprintln!("a node without slots: {e} (after {:?})", t.elapsed());
+    assert!(matches!(e, Error::Connect { .. }), "{e}");
+    assert!(e.to_string().contains("no slots"), "{e}");
+    assert!(t.elapsed() < Duration::from_secs(3), "{:?}", t.elapsed());
+
     // An argument longer than the server takes (`proto-max-bulk-len`, lowered here): refused
     // before it is sent, at once.
     let mut config = ClientConfig::new([seed(&cluster)]).unwrap();
@@ -491,5 +589,40 @@ async fn connect_and_request_errors_name_their_cause() {
         .send(Request::new(["SET", "big", &"x".repeat(1024)]))
         .await
         .unwrap();
+
+    // A primary that stops serving: it forgets one of its slots, so (with full coverage required)
+    // it answers CLUSTERDOWN for every key. The error names the node and gives its own line.
+    let primary = cluster.primaries().unwrap().remove(0);
+    let first = *primary.slots[0].start();
+    cluster
+        .conn(primary.port)
+        .unwrap()
+        .ok(["CLUSTER", "DELSLOTS", &first.to_string()])
+        .unwrap();
+    let key = format!(
+        "k:{{{}}}",
+        slotwise_test_cluster::slot_tags()[usize::from(first) + 1]
+    );
+    let t = Instant::now();
+    let e = client
+        .send(Request::new(["GET", &key]).timeout(Duration::from_secs(1)))
+        .await
+        .unwrap_err();
+    eprintln!(
+        "a primary that says CLUSTERDOWN: {e} (after {:?})",
+        t.elapsed()
+    );
+    match &e {
+        Error::Request(RequestError::ClusterDown {
+            slot: Some(slot),
+            seen: DownCause::Said { node, line },
+        }) => {
+            assert_eq!(*slot, first + 1);
+            assert_eq!(node.port, primary.port);
+            assert!(line.starts_with("CLUSTERDOWN"), "{line}");
+        }
+        other => panic!("expected ClusterDown with the node's own line, got {other:?}"),
+    }
+    assert!(e.to_string().contains("answered `CLUSTERDOWN"), "{e}");
     client.shutdown().await;
 }

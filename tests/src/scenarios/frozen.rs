@@ -4,15 +4,21 @@
 //! it, so only requests written before that can end ambiguous; the faulted slots come back when
 //! the replica is promoted (or at once on a fresh connection); no acknowledged write is lost.
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use slotwise_test_cluster::{Cluster, ClusterOptions};
+use slotwise_test_cluster::{Cluster, ClusterOptions, Conn};
 
 use super::garbage::announce_port;
 use super::{SWEEP_LIMIT, connect, pause, start, traffic_succeeds, verify_counters};
-use crate::client::{Adapter, ClientSpec};
+use crate::bystanders::Bystanders;
+use crate::client::{Adapter, ClientSpec, TestClient};
+use crate::keys::SLOTS;
 use crate::load::{Load, LoadOptions, LoadReport, Op};
 use crate::proxy::CorruptingProxy;
+use crate::verify::slot_owners;
 
 /// Node timeout of the cluster.
 const NODE_TIMEOUT_MS: u64 = 2000;
@@ -53,6 +59,37 @@ fn assert_only_ambiguous_incrs(name: &str, what: &str, report: &LoadReport) -> u
     ambiguous
 }
 
+/// Traffic of its own for the slots `victim` does not own (see [`Bystanders`]).
+fn bystanders_outside(cluster: &Cluster, client: &Arc<dyn TestClient>, victim: u16) -> Bystanders {
+    let owners = slot_owners(cluster);
+    let others = (0..SLOTS).filter(|&s| owners[s] != victim).collect();
+    Bystanders::start(client, others, 2, Duration::from_secs(10))
+}
+
+/// Watches `CLUSTER INFO` on one node every 20 ms until `stop`: the longest stretch it said
+/// `cluster_state:fail` (the server's own CLUSTERDOWN window, when other shards are refused).
+fn watch_cluster_state(mut conn: Conn, stop: Arc<AtomicBool>) -> JoinHandle<Duration> {
+    std::thread::spawn(move || {
+        let (mut longest, mut failed_since) = (Duration::ZERO, None::<Instant>);
+        let started = Instant::now();
+        while !stop.load(Ordering::Relaxed) && started.elapsed() < Duration::from_secs(60) {
+            let down = conn
+                .text(["CLUSTER", "INFO"])
+                .is_ok_and(|t| t.contains("cluster_state:fail"));
+            match (down, failed_since) {
+                (true, None) => failed_since = Some(Instant::now()),
+                (false, Some(since)) => {
+                    longest = longest.max(since.elapsed());
+                    failed_since = None;
+                }
+                _ => {}
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        failed_since.map_or(longest, |since| longest.max(since.elapsed()))
+    })
+}
+
 /// `SIGSTOP` of a primary under load for 10 s: its replica is promoted after the node timeout;
 /// the client's faulted slots follow it, and nothing new was written into the frozen node.
 pub fn frozen_primary_under_load(adapter: &dyn Adapter) {
@@ -62,13 +99,23 @@ pub fn frozen_primary_under_load(adapter: &dyn Adapter) {
         ..Default::default()
     });
     let client = connect(adapter, &ClientSpec::for_cluster(&cluster));
+    let primaries = cluster.primaries().expect("primaries");
+    let victim = primaries[1].clone();
+    let bystanders = bystanders_outside(&cluster, &client, victim.port);
+    let watching = Arc::new(AtomicBool::new(false));
+    let watcher = watch_cluster_state(
+        cluster.conn(primaries[0].port).expect("a conn"),
+        Arc::clone(&watching),
+    );
     let load = Load::start(client.clone(), load_options());
     pause(700);
-    let victim = cluster.primaries().expect("primaries")[1].clone();
     let frozen_at = Instant::now();
     let promotion = cluster.pause(victim.port).expect("SIGSTOP and promotion");
     load.wait_for_one_sweep(SWEEP_LIMIT);
     let report = load.stop();
+    let others = bystanders.stop();
+    watching.store(true, Ordering::Relaxed);
+    let clusterdown = watcher.join().expect("the CLUSTER INFO watcher");
     std::thread::sleep(FROZEN_FOR.saturating_sub(frozen_at.elapsed()));
     cluster.resume(victim.port).expect("SIGCONT and rejoin");
     let outage = report.max_gap;
@@ -81,6 +128,24 @@ pub fn frozen_primary_under_load(adapter: &dyn Adapter) {
         outage.saturating_sub(promotion.promoted_after),
         report.client.suspicions,
         report.summary()
+    );
+    println!(
+        "[{name}] SIGSTOP: other shards' longest gap {:?} ({} requests, {} failed); the \
+         server's own CLUSTERDOWN window {clusterdown:?}",
+        others.max_gap,
+        others.ok,
+        others.failed.len()
+    );
+    assert!(
+        others.failed.is_empty(),
+        "[{name}] SIGSTOP: requests for the other shards failed: {:?}",
+        &others.failed[..others.failed.len().min(5)]
+    );
+    assert!(
+        others.max_gap <= clusterdown + RECOVERY_BOUND,
+        "[{name}] SIGSTOP: the other shards waited {:?}, beyond the server's CLUSTERDOWN window \
+         {clusterdown:?}",
+        others.max_gap
     );
     let ambiguous = assert_only_ambiguous_incrs(name, "SIGSTOP", &report);
     assert!(
@@ -130,6 +195,7 @@ pub fn stalled_connection_under_load(adapter: &dyn Adapter) {
     let mut spec = ClientSpec::for_cluster(&cluster);
     spec.seeds = vec![("127.0.0.1".into(), primaries[0].port)];
     let client = connect(adapter, &spec);
+    let bystanders = bystanders_outside(&cluster, &client, victim.port);
     let load = Load::start(
         client,
         LoadOptions {
@@ -149,6 +215,19 @@ pub fn stalled_connection_under_load(adapter: &dyn Adapter) {
     std::thread::sleep(STALL_TIMEOUT);
     load.wait_for_one_sweep(SWEEP_LIMIT);
     let report = load.stop();
+    let others = bystanders.stop();
+    println!(
+        "[{name}] stalled connection: other shards' longest gap {:?} ({} requests, {} failed)",
+        others.max_gap,
+        others.ok,
+        others.failed.len()
+    );
+    assert!(
+        others.failed.is_empty() && others.max_gap <= RECOVERY_BOUND,
+        "[{name}] stalled connection: the other shards were affected: gap {:?}, failures {:?}",
+        others.max_gap,
+        &others.failed[..others.failed.len().min(5)]
+    );
     println!(
         "[{name}] stalled connection to {}: longest gap seen by callers {:?}; suspicions {}; \
          connections through the proxy {} before, {} after; {}",

@@ -1,15 +1,15 @@
 //! A node that sends garbage on one connection: that connection is closed with a clear error, the
 //! request in flight on it ends (a read is retried; a non-idempotent write reports it), and
-//! requests for other nodes never notice.
+//! requests for other nodes never notice. A reply that trickles in past its deadline closes its
+//! connection too, so the next request does not wait behind the rest of it.
 
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use slotwise_cluster::{Frame, Request};
 use slotwise_test_cluster::{Cluster, ClusterOptions};
 
 use super::{connect, is_protocol, must, pause, start};
+use crate::bystanders::Bystanders;
 use crate::client::{Adapter, ClientSpec};
 use crate::keys::{self, SLOTS};
 use crate::proxy::CorruptingProxy;
@@ -42,30 +42,8 @@ pub fn garbage_on_one_connection(adapter: &dyn Adapter) {
     );
 
     // Traffic for the other nodes, all along.
-    let stop = Arc::new(AtomicBool::new(false));
     let others: Vec<usize> = (0..SLOTS).filter(|&s| owners[s] != victim.port).collect();
-    let bystanders: Vec<_> = (0..4)
-        .map(|t| {
-            let client = Arc::clone(&client);
-            let stop = Arc::clone(&stop);
-            let slots = others.clone();
-            std::thread::spawn(move || {
-                let (mut ok, mut failed) = (0u64, Vec::new());
-                let started = Instant::now();
-                for slot in slots.iter().skip(t).step_by(4).cycle().take(200_000) {
-                    if stop.load(Ordering::Relaxed) || started.elapsed() > Duration::from_secs(30) {
-                        break;
-                    }
-                    let k = keys::value(*slot);
-                    match client.call(Request::new(["SET", k.as_str(), "x"]).idempotent()) {
-                        Ok(_) => ok += 1,
-                        Err(e) => failed.push(e.to_string()),
-                    }
-                }
-                (ok, failed)
-            })
-        })
-        .collect();
+    let bystanders = Bystanders::start(&client, others, 4, Duration::from_secs(10));
     pause(200);
 
     // A non-idempotent write gets the garbage: it fails, clearly, as a protocol error.
@@ -108,21 +86,52 @@ pub fn garbage_on_one_connection(adapter: &dyn Adapter) {
     // And the node works again.
     assert!(matches!(must(&*client, &["INCR", &key]), Frame::Integer(_)));
 
-    stop.store(true, Ordering::Relaxed);
-    let (mut ok, mut failed) = (0, Vec::new());
-    for b in bystanders {
-        let (o, f) = b.join().expect("bystander thread");
-        ok += o;
-        failed.extend(f);
-    }
-    println!(
-        "[{name}] other nodes meanwhile: {ok} requests, {} errors",
-        failed.len()
-    );
-    assert!(ok > 0, "[{name}] no traffic to the other nodes");
+    // A reply that trickles in, a byte every 10 ms, past its deadline: the connection it was
+    // arriving on is closed, not kept, so the next request does not wait behind the rest of it
+    // (1 KB would take 10 s more).
+    let big = "x".repeat(1000);
+    let value_key = keys::value(victim_slot);
+    must(&*client, &["SET", &value_key, &big]);
+    let before = proxy.connections();
+    proxy.trickle_open_connections(Duration::from_millis(10));
+    let t = Instant::now();
+    let err = client
+        .call(Request::new(["GET", value_key.as_str()]).timeout(Duration::from_millis(500)))
+        .expect_err("a trickled 1 KB reply cannot arrive within 500 ms");
+    println!("[{name}] trickled reply: {err} after {:?}", t.elapsed());
     assert!(
-        failed.is_empty(),
-        "[{name}] other nodes were affected: {failed:?}"
+        err.to_string().contains("timed out"),
+        "[{name}] expected a timeout, got {err}"
+    );
+    let t = Instant::now();
+    let value = must(&*client, &["GET", &value_key]);
+    let took = t.elapsed();
+    println!("[{name}] the next GET after the trickled reply answered in {took:?}");
+    assert!(
+        matches!(value, Frame::BulkString(ref b) if b.as_ref() == big.as_bytes()),
+        "[{name}] GET after the trickled reply: {value:?}"
+    );
+    assert!(
+        took < Duration::from_secs(3),
+        "[{name}] the next request waited {took:?}: the trickling connection was kept"
+    );
+    assert!(
+        proxy.connections() > before,
+        "[{name}] no fresh connection after the trickled reply"
+    );
+
+    let others = bystanders.stop();
+    println!(
+        "[{name}] other nodes meanwhile: {} requests, {} errors, longest gap {:?}",
+        others.ok,
+        others.failed.len(),
+        others.max_gap
+    );
+    assert!(others.ok > 0, "[{name}] no traffic to the other nodes");
+    assert!(
+        others.failed.is_empty(),
+        "[{name}] other nodes were affected: {:?}",
+        others.failed
     );
 }
 

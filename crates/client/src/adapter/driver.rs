@@ -235,6 +235,9 @@ struct Bootstrap {
 /// A connection the driver asked for (for logs).
 struct Conn {
     endpoint: Endpoint,
+    /// Reported connected (TCP, and TLS if any): a close before that is the core giving up on the
+    /// attempt (its connect timeout).
+    open: bool,
 }
 
 /// Resolves when `connect` may return: the first topology is known (`Ok`), or discovery failed.
@@ -488,7 +491,8 @@ impl Driver {
     pub fn connected(&mut self, conn: ConnId) {
         let span = self.span.clone();
         let _entered = span.enter();
-        if let Some(c) = self.conns.get(&conn) {
+        if let Some(c) = self.conns.get_mut(&conn) {
+            c.open = true;
             tracing::debug!(target: "slotwise", %conn, endpoint = %c.endpoint, "connected");
         }
         let now = self.now();
@@ -517,6 +521,22 @@ impl Driver {
         let now = self.now();
         self.cluster
             .handle_input(Input::ConnectFailed { conn, now });
+    }
+
+    /// The core gave up on a connect to `endpoint` before it was reported connected: the reason
+    /// `connect` shows if discovery fails.
+    fn attempt_timed_out(&mut self, endpoint: &Endpoint) {
+        if let Some(b) = &mut self.bootstrap {
+            let hint = if self.tls.is_some() {
+                format!("; no TLS handshake answer from {endpoint}: is it a TLS port?")
+            } else {
+                String::new()
+            };
+            b.last_error = Some(format!(
+                "{endpoint}: connect timed out after {:?}{hint}",
+                self.connect_timeout
+            ));
+        }
     }
 
     /// Bytes arrived on `conn`.
@@ -615,6 +635,11 @@ impl Driver {
                 Output::Close { conn } => {
                     if let Some(c) = self.conns.remove(&conn) {
                         tracing::debug!(target: "slotwise", %conn, endpoint = %c.endpoint, "closing");
+                        if !c.open {
+                            // The core's connect timeout, which may come before the runtime's
+                            // own verdict: that verdict is then never heard, so say it here.
+                            self.attempt_timed_out(&c.endpoint);
+                        }
                         io.push(Io::Close { conn });
                     }
                 }
@@ -723,6 +748,7 @@ impl Driver {
             conn,
             Conn {
                 endpoint: endpoint.clone(),
+                open: false,
             },
         );
         // With TLS on, the core always names the server to verify (announced hostname, configured
