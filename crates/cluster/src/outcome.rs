@@ -1,6 +1,7 @@
 //! The ends of a request: its one outcome (`finish`, `fail`, `reply`), an outcome given while its
 //! reply is still due on a connection (`abandon`), and the bookkeeping on its way there (its
-//! deadline, `add_deadline`; a retry after a backoff, `retry_later`).
+//! deadline, `add_deadline`; a retry after a backoff, `retry_later`, or sooner,
+//! `retry_cluster_down_now`).
 
 use core::cmp::Reverse;
 
@@ -8,7 +9,7 @@ use slotwise_resp::Frame;
 
 use crate::entry::{Kind, Lane, Place};
 use crate::slab::Key;
-use crate::{Cluster, Instant, Output, RequestError, RequestId};
+use crate::{Cluster, DownCause, Instant, Output, RequestError, RequestId};
 
 impl Cluster {
     /// Hands the outcome of request `id` to the adapter, counting it.
@@ -108,5 +109,33 @@ impl Cluster {
         let attempt = entry.attempts.saturating_sub(1);
         let at = self.now + self.config.backoff.delay(attempt, &mut self.rng);
         self.retries.push(Reverse((at, key)));
+    }
+
+    /// The topology changed: requests backing off because a node said `CLUSTERDOWN` go again now
+    /// rather than at the end of their backoff — the change may be the failover that ends it (the
+    /// other shards' primaries serve again as soon as they learn of the promotion).
+    pub(crate) fn retry_cluster_down_now(&mut self) {
+        let mut keys: alloc::vec::Vec<Key> = self
+            .retries
+            .iter()
+            .map(|Reverse((_, key))| *key)
+            .filter(|&key| {
+                self.entries.get(key).is_some_and(|e| {
+                    e.place == Place::Backoff
+                        && matches!(
+                            e.last,
+                            Some(RequestError::ClusterDown {
+                                seen: DownCause::Said { .. },
+                                ..
+                            })
+                        )
+                })
+            })
+            .collect();
+        keys.sort_unstable();
+        keys.dedup();
+        for key in keys {
+            self.dispatch(key);
+        }
     }
 }

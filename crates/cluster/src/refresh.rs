@@ -386,7 +386,8 @@ impl Cluster {
             range.slots().map(move |s| (s, mine))
         });
         self.slot_map.replace(shards, slot_shard, started_seq);
-        if !changes.is_empty() || old.is_none() {
+        let changed = !changes.is_empty();
+        if changed || old.is_none() {
             self.epoch += 1;
             self.event(Event::TopologyChanged {
                 epoch: self.epoch,
@@ -436,6 +437,9 @@ impl Cluster {
                 }
                 self.dispatch(key);
             }
+        }
+        if changed {
+            self.retry_cluster_down_now();
         }
         self.pubsub_reconcile();
         self.suspicion_reconcile();

@@ -981,3 +981,54 @@ fn a_moved_to_an_unreachable_address_backs_off_and_asks_the_topology() {
     // The topology says B: the request went back there and was answered.
     assert_eq!(s.reply_of(get), Ok(Frame::BulkString("v".into())));
 }
+
+#[test]
+fn a_changed_topology_ends_the_backoff_of_requests_told_clusterdown() {
+    let (mut s, a, b) = ready(Script::config(A));
+    let id = s.submit(Request::new(["GET", "foo"]).timeout(Duration::from_secs(10)));
+    s.expect_sent(b, &[&["GET", "foo"]]);
+    s.recv(b, "-CLUSTERDOWN The cluster is down\r\n");
+    let mut downs = 1;
+    // The same view until the GET has been refused four times (its backoff is long by then);
+    // then a refresh finds a changed topology (A gained a replica: a failover elsewhere).
+    let changed = shards_reply(&[(&[(0, 8191)], A, &[C]), (&[(8192, 16383)], B, &[])]);
+    for _ in 0..200 {
+        s.run_next_timer();
+        let (mut get_sent, mut asked) = (false, Vec::new());
+        for conn in [a, b] {
+            for c in s.sent_on(conn) {
+                if c.contains("SHARDS") {
+                    asked.push(conn);
+                } else {
+                    assert_eq!(conn, b, "{c}");
+                    get_sent = true;
+                    s.recv(b, "-CLUSTERDOWN The cluster is down\r\n");
+                    downs += 1;
+                }
+            }
+        }
+        if asked.is_empty() {
+            continue;
+        }
+        if downs < 4 || get_sent {
+            for conn in asked {
+                s.recv_bytes(conn, &two_shards());
+            }
+            continue;
+        }
+        let before = s.now;
+        for conn in asked {
+            s.recv_bytes(conn, &changed);
+        }
+        // At once, not at the end of the backoff.
+        assert_eq!(s.now, before);
+        assert_eq!(
+            s.sent_on(b),
+            vec![String::from_utf8(cmd(&["GET", "foo"])).unwrap()]
+        );
+        s.recv(b, "$1\r\nx\r\n");
+        assert_eq!(s.reply_of(id), Ok(Frame::BulkString("x".into())));
+        return;
+    }
+    panic!("no refresh came while the GET was backing off ({downs} CLUSTERDOWN answers)");
+}

@@ -29,6 +29,10 @@ const FROZEN_FOR: Duration = Duration::from_secs(10);
 const WORKERS: usize = 8;
 /// Generous bounds for timing on a shared CI machine; the figures are printed.
 const RECOVERY_BOUND: Duration = Duration::from_secs(1);
+/// The faulted slots answer again within this of the promotion (the issue's figure; measured
+/// 0–130 ms: one refresh, asked every 100 ms while the suspect node owns slots); and the other
+/// shards within this of the end of the server's own CLUSTERDOWN window (measured +70–90 ms).
+const AFTER_PROMOTION: Duration = Duration::from_millis(300);
 
 fn load_options() -> LoadOptions {
     LoadOptions {
@@ -142,7 +146,7 @@ pub fn frozen_primary_under_load(adapter: &dyn Adapter) {
         &others.failed[..others.failed.len().min(5)]
     );
     assert!(
-        others.max_gap <= clusterdown + RECOVERY_BOUND,
+        others.max_gap <= clusterdown + AFTER_PROMOTION,
         "[{name}] SIGSTOP: the other shards waited {:?}, beyond the server's CLUSTERDOWN window \
          {clusterdown:?}",
         others.max_gap
@@ -154,7 +158,7 @@ pub fn frozen_primary_under_load(adapter: &dyn Adapter) {
         report.client
     );
     assert!(
-        outage <= promotion.promoted_after + RECOVERY_BOUND,
+        outage <= promotion.promoted_after + AFTER_PROMOTION,
         "[{name}] the client took {:?} after the promotion to recover",
         outage.saturating_sub(promotion.promoted_after)
     );
