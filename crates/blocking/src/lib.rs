@@ -38,10 +38,11 @@ use slotwise_client::bytes::Bytes;
 use slotwise_client::resp::Arg;
 
 pub use slotwise_client::{
-    Auth, ClientConfig, Credentials, CredentialsProvider, DownCause, Endpoint, Error, Frame,
-    FromFrame, Handle, Message, MessageKind, PartFailure, Pending, Pipeline, Protocol, PubSubEvent,
-    ReadFrom, Request, RequestError, Result, SUBSCRIBER_BUFFER, Scan, ServerError, Stats,
-    Subscriber, SubscriptionKind, Target, TlsOptions, Topology, commands,
+    Args, Auth, ClientConfig, Cmd, Credentials, CredentialsProvider, DownCause, Endpoint, Error,
+    Frame, FromFrame, Handle, Message, MessageKind, PartFailure, Pending, Pipeline, Protocol,
+    PubSubEvent, ReadFrom, Request, RequestError, Result, Run, RunCmd, SUBSCRIBER_BUFFER, Scan,
+    Script, ServerError, Stats, StreamEntry, StreamReads, Subscriber, SubscriptionKind, Target,
+    TlsOptions, ToArgs, Topology, commands, prelude,
 };
 
 /// A Redis Cluster client for synchronous code.
@@ -66,6 +67,15 @@ pub use slotwise_client::{
 #[derive(Clone, Debug)]
 pub struct Client {
     handle: Handle,
+}
+
+/// The typed helpers ([`prelude`]) run here and give their result.
+impl RunCmd for Client {
+    type Out<T> = Result<T>;
+
+    fn run<T>(&self, cmd: Cmd<T>) -> Result<T> {
+        self.handle.run(cmd).wait()
+    }
 }
 
 impl Client {

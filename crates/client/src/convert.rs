@@ -1,6 +1,6 @@
 //! [`FromFrame`]: a reply frame as a Rust value.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::fmt;
 use std::hash::Hash;
 
@@ -253,22 +253,7 @@ impl<T: FromFrame> FromFrame for Vec<T> {
 
 impl<K: FromFrame + Eq + Hash, V: FromFrame> FromFrame for HashMap<K, V> {
     fn from_frame(frame: Frame) -> Result<Self, ConvertError> {
-        let pairs: Vec<(Frame, Frame)> = match plain(frame) {
-            Frame::Map(pairs) => pairs,
-            f => {
-                let v = items(f.clone(), "a map")?;
-                if v.len() % 2 != 0 {
-                    return Err(ConvertError::new("a map (even number of items)", &f));
-                }
-                let mut it = v.into_iter();
-                let mut pairs = Vec::new();
-                while let (Some(k), Some(v)) = (it.next(), it.next()) {
-                    pairs.push((k, v));
-                }
-                pairs
-            }
-        };
-        pairs
+        map_pairs(frame)?
             .into_iter()
             .map(|(k, v)| Ok((K::from_frame(k)?, V::from_frame(v)?)))
             .collect()
@@ -285,6 +270,98 @@ impl<A: FromFrame, B: FromFrame> FromFrame for (A, B) {
             _ => Err(ConvertError::new("a pair", &f)),
         }
     }
+}
+
+impl<A: FromFrame, B: FromFrame, C: FromFrame> FromFrame for (A, B, C) {
+    fn from_frame(frame: Frame) -> Result<Self, ConvertError> {
+        let f = plain(frame);
+        let v = items(f.clone(), "three items")?;
+        let mut it = v.into_iter();
+        match (it.next(), it.next(), it.next(), it.next()) {
+            (Some(a), Some(b), Some(c), None) => {
+                Ok((A::from_frame(a)?, B::from_frame(b)?, C::from_frame(c)?))
+            }
+            _ => Err(ConvertError::new("three items", &f)),
+        }
+    }
+}
+
+impl<T: FromFrame + Eq + Hash> FromFrame for HashSet<T> {
+    fn from_frame(frame: Frame) -> Result<Self, ConvertError> {
+        items(frame, "a set")?
+            .into_iter()
+            .map(T::from_frame)
+            .collect()
+    }
+}
+
+impl<T: FromFrame + Ord> FromFrame for BTreeSet<T> {
+    fn from_frame(frame: Frame) -> Result<Self, ConvertError> {
+        items(frame, "a set")?
+            .into_iter()
+            .map(T::from_frame)
+            .collect()
+    }
+}
+
+impl<K: FromFrame + Ord, V: FromFrame> FromFrame for BTreeMap<K, V> {
+    fn from_frame(frame: Frame) -> Result<Self, ConvertError> {
+        map_pairs(frame)?
+            .into_iter()
+            .map(|(k, v)| Ok((K::from_frame(k)?, V::from_frame(v)?)))
+            .collect()
+    }
+}
+
+/// A map's entries: a RESP3 map, or a RESP2 flat array `k1 v1 k2 v2 …`.
+fn map_pairs(frame: Frame) -> Result<Vec<(Frame, Frame)>, ConvertError> {
+    match plain(frame) {
+        Frame::Map(pairs) => Ok(pairs),
+        f => {
+            let v = items(f.clone(), "a map")?;
+            if v.len() % 2 != 0 {
+                return Err(ConvertError::new("a map (even number of items)", &f));
+            }
+            let mut it = v.into_iter();
+            let mut pairs = Vec::new();
+            while let (Some(k), Some(v)) = (it.next(), it.next()) {
+                pairs.push((k, v));
+            }
+            Ok(pairs)
+        }
+    }
+}
+
+/// Pairs in either shape Redis sends them: RESP3 nests them (`[[m1, s1], [m2, s2]]`, or a map),
+/// RESP2 flattens them (`[m1, s1, m2, s2]`) — `ZRANGE … WITHSCORES`, `HRANDFIELD … WITHVALUES`.
+///
+/// ```
+/// use slotwise_client::{Frame, pairs};
+/// let flat = Frame::Array(vec![Frame::BulkString("a".into()), Frame::BulkString("1.5".into())]);
+/// let nested = Frame::Array(vec![Frame::Array(vec![
+///     Frame::BulkString("a".into()),
+///     Frame::Double(slotwise_client::resp::Double::new("1.5".into()).unwrap()),
+/// ])]);
+/// let want = vec![("a".to_string(), 1.5)];
+/// assert_eq!(pairs::<String, f64>(flat)?, want);
+/// assert_eq!(pairs::<String, f64>(nested)?, want);
+/// # Ok::<(), slotwise_client::ConvertError>(())
+/// ```
+pub fn pairs<A: FromFrame, B: FromFrame>(frame: Frame) -> Result<Vec<(A, B)>, ConvertError> {
+    let frame = plain(frame);
+    let nested = match &frame {
+        Frame::Array(v) | Frame::Set(v) => v
+            .first()
+            .is_some_and(|f| matches!(plain(f.clone()), Frame::Array(_))),
+        _ => false,
+    };
+    if nested {
+        return Vec::<(A, B)>::from_frame(frame);
+    }
+    map_pairs(frame)?
+        .into_iter()
+        .map(|(a, b)| Ok((A::from_frame(a)?, B::from_frame(b)?)))
+        .collect()
 }
 
 #[cfg(test)]

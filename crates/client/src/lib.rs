@@ -12,7 +12,15 @@
 //! - [`Error`]: [`Error::Request`] (the core's [`RequestError`]: timeout, cluster down,
 //!   `ConnectionLost { maybe_applied }`, auth refused …), [`Error::Redis`] (an error reply, with
 //!   its [`ServerError::code`]), [`Error::Convert`], [`Error::Closed`], and setup errors.
-//! - [`FromFrame`]: replies as Rust values (`String`, `i64`, `Option<T>`, `Vec<T>` …).
+//! - [`FromFrame`]: replies as Rust values (`String`, `i64`, `Option<T>`, `Vec<T>`, maps, sets,
+//!   tuples, [`StreamEntry`], [`StreamReads`] …); [`ToArgs`]: arguments from Rust values (strings,
+//!   bytes, integers, floats, collections, pairs), gathered by [`Args`].
+//! - The typed API: [`Cmd`] (a command and its reply type), one trait per family of commands
+//!   ([`HashCommands`], [`ListCommands`], [`SetCommands`], [`SortedSetCommands`],
+//!   [`StreamCommands`], [`StringCommands`], [`ScriptCommands`] with [`Script`]: `EVALSHA`,
+//!   falling back to `EVAL`), written once for every client that implements [`RunCmd`] — the
+//!   [`Handle`] (a [`Run`] future) and the blocking client (the result). Bring them in with
+//!   `use slotwise_client::prelude::*`.
 //! - [`commands`]: typed [`Request`] builders for common single-key commands, marked idempotent
 //!   where running twice is harmless (`SET` is, `INCR` is not).
 //! - [`Handle`]: the cheap-to-clone, `Send + Sync` handle — `send`, `cmd`, `query`, `get`, `set`,
@@ -54,6 +62,7 @@
 #![warn(missing_docs)]
 
 pub mod adapter;
+mod args;
 pub mod commands;
 mod config;
 mod convert;
@@ -61,20 +70,40 @@ mod error;
 mod handle;
 mod pipeline;
 mod scan;
+mod script;
+mod stream;
 mod subscriber;
 mod tls;
 mod trace;
 mod transaction;
+mod typed;
 
+pub use args::{Args, ToArgs};
 pub use config::{ClientConfig, DEFAULT_PORT};
-pub use convert::{ConvertError, FromFrame};
+pub use convert::{ConvertError, FromFrame, pairs};
 pub use error::{Error, Result, ServerError};
 pub use handle::{Handle, Pending};
 pub use pipeline::Pipeline;
 pub use scan::Scan;
+pub use script::Script;
+pub use stream::{StreamEntry, StreamRead, StreamReads};
 pub use subscriber::{SUBSCRIBER_BUFFER, Subscriber};
 pub use tls::{Pem, TlsOptions};
 pub use transaction::Transaction;
+pub use typed::{
+    Cmd, HashCommands, ListCommands, Run, RunCmd, ScriptCommands, SetCommands, SortedSetCommands,
+    StreamCommands, StringCommands,
+};
+
+/// Everything the typed API needs in scope: `use slotwise_client::prelude::*;` (each adapter
+/// re-exports it as its own `prelude`).
+pub mod prelude {
+    pub use crate::{
+        Args, Cmd, FromFrame, HashCommands, ListCommands, RunCmd, Script, ScriptCommands,
+        SetCommands, SortedSetCommands, StreamCommands, StreamEntry, StreamReads, StringCommands,
+        ToArgs,
+    };
+}
 
 /// Re-exported from the core: what requests, replies and configuration are made of.
 pub use slotwise_cluster::{
