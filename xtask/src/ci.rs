@@ -3,7 +3,9 @@
 //! 1. `cargo fmt --check` (workspace and fuzz crate)
 //! 2. `cargo clippy --workspace --all-targets -- -D warnings` (and the fuzz crate)
 //! 3. `cargo test --workspace` (unit, property, doc and real-server tests)
-//! 4. the `std_adapter` example of `slotwise-cluster` against a real 3-primary cluster on loopback
+//! 4. the examples against real clusters on loopback: `std_adapter` (slotwise-cluster) and each
+//!    adapter's `*_everyday` on a plain 3-primary cluster, each adapter's `*_tls_acl` on a TLS
+//!    cluster with an ACL user
 //! 5. a `no_std` build of every core crate for `thumbv7em-none-eabihf`
 //! 6. the fuzz smoke: every target's seed corpus and mutations on stable (`cargo test` in `fuzz/`), then
 //!    each target under libFuzzer for a few seconds when nightly and cargo-fuzz are available.
@@ -60,8 +62,8 @@ pub(crate) fn run(args: &[String]) -> Result {
     step("tests");
     exec(cargo().args(["test", "--workspace", "--no-fail-fast"]))?;
 
-    step("std adapter example against a real cluster");
-    std_adapter_example()?;
+    step("examples against real clusters");
+    examples()?;
 
     step("no_std builds");
     let installed = Command::new("rustup")
@@ -100,34 +102,95 @@ pub(crate) fn run(args: &[String]) -> Result {
     Ok(())
 }
 
-/// Starts a 3-primary cluster (one replica each) on free loopback ports, runs the
-/// `std_adapter` example against it (it must exit 0: every value read back equals the one
-/// written), and stops the cluster — by the PIDs it started, also when the example fails.
-fn std_adapter_example() -> Result {
-    let example = ["-p", "slotwise-cluster", "--example", "std_adapter"];
-    // Built first (with the features of this one package, as `cargo run` will want it), so the
-    // cluster only runs for as long as the example does.
-    exec(cargo().arg("build").args(example))?;
+/// Each example, by package: it must exit 0 (every one checks what it reads back).
+const PLAIN_EXAMPLES: &[(&str, &str)] = &[
+    ("slotwise-cluster", "std_adapter"),
+    ("slotwise-tokio", "tokio_everyday"),
+    ("slotwise-async-std", "async_std_everyday"),
+    ("slotwise-blocking", "blocking_everyday"),
+];
+/// Run with `SEED CA_FILE USER PASSWORD` against a TLS cluster with that ACL user.
+const TLS_EXAMPLES: &[(&str, &str)] = &[
+    ("slotwise-tokio", "tokio_tls_acl"),
+    ("slotwise-async-std", "async_std_tls_acl"),
+    ("slotwise-blocking", "blocking_tls_acl"),
+];
+const ACL_USER: (&str, &str) = ("app", "examples-s3cret");
+
+/// Builds the examples, then starts a 3-primary cluster (one replica each) on free loopback ports
+/// and runs the plain examples against it, then a TLS cluster with an ACL user for the TLS ones;
+/// each cluster is stopped by the PIDs it started, also when an example fails.
+pub(crate) fn examples() -> Result {
+    // Built first (each with the features of its own package, as `cargo run` will want it), so
+    // the clusters only run for as long as the examples do.
+    for (package, example) in PLAIN_EXAMPLES.iter().chain(TLS_EXAMPLES) {
+        exec(cargo().args(["build", "-p", package, "--example", example]))?;
+    }
     let started = std::time::Instant::now();
-    let cluster = Cluster::start(&ClusterOptions {
-        primaries: 3,
-        replicas: 1,
-        ..ClusterOptions::default()
-    })
-    .map_err(|e| format!("could not start a cluster for the example: {e}"))?;
+    with_cluster(
+        &ClusterOptions {
+            primaries: 3,
+            replicas: 1,
+            ..ClusterOptions::default()
+        },
+        |cluster| {
+            let seed = format!(
+                "127.0.0.1:{}",
+                cluster.seed().map_err(|e| e.to_string())?.port()
+            );
+            for (package, example) in PLAIN_EXAMPLES {
+                run_example(package, example, &[&seed])?;
+            }
+            Ok(())
+        },
+    )?;
+    with_cluster(
+        &ClusterOptions {
+            primaries: 3,
+            replicas: 0,
+            tls: true,
+            acl: Some((ACL_USER.0.into(), ACL_USER.1.into())),
+            ..ClusterOptions::default()
+        },
+        |cluster| {
+            let seed = format!(
+                "localhost:{}",
+                cluster.seed().map_err(|e| e.to_string())?.port()
+            );
+            let files = cluster
+                .tls_files()
+                .ok_or("the TLS cluster has no TLS files")?;
+            let ca = files.ca_cert.to_string_lossy().into_owned();
+            for (package, example) in TLS_EXAMPLES {
+                run_example(package, example, &[&seed, &ca, ACL_USER.0, ACL_USER.1])?;
+            }
+            Ok(())
+        },
+    )?;
+    eprintln!("examples passed in {:.1?}", started.elapsed());
+    Ok(())
+}
+
+/// Starts a cluster, runs `body` on it, and stops it (also when `body` fails).
+fn with_cluster(options: &ClusterOptions, body: impl FnOnce(&Cluster) -> Result) -> Result {
+    let started = std::time::Instant::now();
+    let cluster = Cluster::start(options)
+        .map_err(|e| format!("could not start a cluster for the examples: {e}"))?;
     eprintln!("cluster up in {:.1?}", started.elapsed());
-    let result = cluster
-        .seed()
-        .map_err(|e| e.to_string().into())
-        .and_then(|seed| {
-            let seed = format!("127.0.0.1:{}", seed.port());
-            exec(cargo().arg("run").args(example).args(["--", &seed]))
-        });
+    let result = body(&cluster);
     let stopped = cluster.stop();
     result?;
-    stopped.map_err(|e| format!("could not stop the example's cluster: {e}"))?;
-    eprintln!("std adapter example passed in {:.1?}", started.elapsed());
+    stopped.map_err(|e| format!("could not stop the examples' cluster: {e}"))?;
     Ok(())
+}
+
+fn run_example(package: &str, example: &str, args: &[&str]) -> Result {
+    eprintln!("--> example {example}");
+    exec(
+        cargo()
+            .args(["run", "-p", package, "--example", example, "--"])
+            .args(args),
+    )
 }
 
 fn step(name: &str) {

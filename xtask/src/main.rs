@@ -1,7 +1,7 @@
 //! `cargo xtask`: the project's automation, in Rust so it runs wherever cargo does.
 //!
 //! ```text
-//! cargo xtask ci                          fmt, clippy, tests, std_adapter example, no_std, fuzz smoke
+//! cargo xtask ci                          fmt, clippy, tests, examples on real clusters, no_std, fuzz smoke
 //! cargo xtask fuzz [TARGET] [--seconds N] run cargo-fuzz targets (all when TARGET is omitted)
 //! cargo xtask gen-commands                regenerate the command table from a live redis-server
 //! cargo xtask cluster start|stop|status|… a real local Redis Cluster, and faults to inflict on it
@@ -27,6 +27,7 @@ fn main() -> ExitCode {
     };
     let result = match task {
         "ci" => ci::run(rest),
+        "examples" => ci::examples(),
         "fuzz" => fuzz::run(rest),
         "gen-commands" => gen_commands::run(rest),
         "cluster" => cluster::run(rest),
@@ -51,8 +52,9 @@ const HELP: &str = "\
 usage: cargo xtask <task> [args]
 
 tasks:
-  ci                           fmt check, clippy -D warnings, all tests, the std_adapter example
-                               against a real cluster, no_std builds, fuzz smoke
+  ci                           fmt check, clippy -D warnings, all tests, the examples on real
+                               clusters, no_std builds, fuzz smoke
+  examples                     build and run every example against real clusters (as ci does)
   fuzz [TARGET] [--seconds N]  run cargo-fuzz targets (default: all, 60 s each)
   gen-commands                 regenerate crates/slot's command table from a live redis-server
   cluster <cmd> [args]         start/stop/status a local Redis Cluster and inflict faults on it
