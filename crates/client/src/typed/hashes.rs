@@ -5,6 +5,17 @@ use crate::{Args, FromFrame, ToArgs};
 
 /// Typed `HSET`, `HSETNX`, `HGET`, `HMGET`, `HGETALL`, `HDEL`, `HEXISTS`, `HINCRBY`,
 /// `HINCRBYFLOAT`, `HLEN`, `HKEYS`, `HVALS`.
+///
+/// ```no_run
+/// # use slotwise_client::{prelude::*, Handle, Error};
+/// # use std::collections::HashMap;
+/// # async fn demo(client: Handle) -> Result<(), Error> {
+/// client.hset("user:1", [("name", "Ada"), ("visits", "0")]).await?;
+/// let visits = client.hincr_by("user:1", "visits", 1).await?;
+/// let name: Option<String> = client.hget("user:1", "name").await?;
+/// let all: HashMap<String, String> = client.hgetall("user:1").await?;
+/// # let _ = (visits, name, all); Ok(()) }
+/// ```
 pub trait HashCommands: RunCmd {
     /// `HSET key field value …` from pairs (`[("name", "ada"), ("lang", "en")]`, a map …): how
     /// many fields were added (idempotent).

@@ -12,6 +12,16 @@ fn seconds(d: Duration) -> f64 {
 
 /// Typed `LPUSH`, `RPUSH`, `LPOP`, `RPOP`, `LRANGE`, `LLEN`, `LINDEX`, `LSET`, `LREM`, `LTRIM`,
 /// `BLPOP`, `BRPOP`.
+///
+/// ```no_run
+/// # use slotwise_client::{prelude::*, Handle, Error};
+/// # use std::time::Duration;
+/// # async fn demo(client: Handle) -> Result<(), Error> {
+/// client.rpush("jobs", ["a", "b"]).await?;
+/// let all: Vec<String> = client.lrange("jobs", 0, -1).await?;
+/// let next: Option<(String, String)> = client.blpop("jobs", Duration::from_secs(5)).await?;
+/// # let _ = (all, next); Ok(()) }
+/// ```
 pub trait ListCommands: RunCmd {
     /// `LPUSH key value …`: the new length (not idempotent).
     fn lpush<K: ToArgs, V: ToArgs>(&self, key: K, values: V) -> Self::Out<u64> {

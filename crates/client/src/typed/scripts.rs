@@ -10,6 +10,18 @@ fn keys_and_args<K: ToArgs, A: ToArgs>(head: Args, keys: K, args: A) -> Args {
 }
 
 /// Typed `EVALSHA` (falling back to `EVAL`), `SCRIPT LOAD`, `FCALL`, `FCALL_RO`, `FUNCTION LOAD`.
+///
+/// ```no_run
+/// # use slotwise_client::{prelude::*, Handle, Error};
+/// # async fn demo(client: Handle) -> Result<(), Error> {
+/// let script = Script::new("return redis.call('INCRBY', KEYS[1], ARGV[1])");
+/// let n: i64 = client.eval_script(&script, ["counter"], [5]).await?;
+/// client
+///     .function_load("#!lua name=lib\nredis.register_function('echo', function(k, a) return a[1] end)", true)
+///     .await?;
+/// let echoed: String = client.fcall("echo", ["any"], ["hi"]).await?;
+/// # let _ = (n, echoed); Ok(()) }
+/// ```
 pub trait ScriptCommands: RunCmd {
     /// Runs `script` by its SHA-1 (`EVALSHA sha numkeys key … arg …`); if the node does not know
     /// it (`NOSCRIPT`), sends it whole (`EVAL`) instead. The keys must share a slot. Not

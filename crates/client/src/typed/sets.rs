@@ -4,6 +4,16 @@ use crate::typed::{Cmd, RunCmd};
 use crate::{Args, FromFrame, ToArgs};
 
 /// Typed `SADD`, `SREM`, `SMEMBERS`, `SISMEMBER`, `SCARD`, `SPOP`.
+///
+/// ```no_run
+/// # use slotwise_client::{prelude::*, Handle, Error};
+/// # use std::collections::HashSet;
+/// # async fn demo(client: Handle) -> Result<(), Error> {
+/// client.sadd("tags", ["rust", "redis"]).await?;
+/// let tags: HashSet<String> = client.smembers("tags").await?;
+/// let known = client.sismember("tags", "rust").await?;
+/// # let _ = (tags, known); Ok(()) }
+/// ```
 pub trait SetCommands: RunCmd {
     /// `SADD key member …`: how many were added (idempotent).
     fn sadd<K: ToArgs, M: ToArgs>(&self, key: K, members: M) -> Self::Out<u64> {

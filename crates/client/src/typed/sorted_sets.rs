@@ -5,6 +5,15 @@ use crate::{Args, FromFrame, ToArgs, pairs};
 
 /// Typed `ZADD`, `ZINCRBY`, `ZSCORE`, `ZRANK`, `ZREM`, `ZCARD`, `ZRANGE` (by rank or score, with
 /// or without scores).
+///
+/// ```no_run
+/// # use slotwise_client::{prelude::*, Handle, Error};
+/// # async fn demo(client: Handle) -> Result<(), Error> {
+/// client.zadd("board", [(31.5, "ada"), (12.0, "alan")]).await?;
+/// let top: Vec<(String, f64)> = client.zrange_with_scores("board", -3, -1).await?;
+/// let cheap: Vec<String> = client.zrange_by_score("board", "-inf", 20.0).await?;
+/// # let _ = (top, cheap); Ok(()) }
+/// ```
 pub trait SortedSetCommands: RunCmd {
     /// `ZADD key score member …` from `(score, member)` pairs: how many were added (idempotent).
     fn zadd<K: ToArgs, P: ToArgs>(&self, key: K, scored: P) -> Self::Out<u64> {

@@ -26,6 +26,22 @@ fn read_tail<K: ToArgs, I: ToArgs>(
 
 /// Typed `XADD`, `XLEN`, `XDEL`, `XTRIM`, `XRANGE`, `XREVRANGE`, `XREAD`, `XGROUP CREATE`,
 /// `XREADGROUP`, `XACK`.
+///
+/// ```no_run
+/// # use slotwise_client::{prelude::*, Handle, Error};
+/// # use std::time::Duration;
+/// # async fn demo(client: Handle) -> Result<(), Error> {
+/// client.xgroup_create("orders", "billing", "$", true).await?;
+/// client.xadd("orders", "*", [("id", "7"), ("total", "42")]).await?;
+/// let batch = client
+///     .xreadgroup("billing", "worker-1", ["orders"], [">"], Some(10), Some(Duration::from_secs(1)))
+///     .await?;
+/// for entry in batch.entries("orders") {
+///     println!("{} total {:?}", entry.id, entry.get("total"));
+///     client.xack("orders", "billing", [&entry.id]).await?;
+/// }
+/// # Ok(()) }
+/// ```
 pub trait StreamCommands: RunCmd {
     /// `XADD key id field value …` (`id` `"*"`: the server picks one): the entry's id (not
     /// idempotent).

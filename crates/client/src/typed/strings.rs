@@ -13,6 +13,19 @@ fn millis(d: Duration) -> u64 {
 
 /// Typed `APPEND`, `STRLEN`, `GETRANGE`, `DECRBY`, `INCRBYFLOAT`, `SET … NX`, `GETDEL`, `MSET`,
 /// `UNLINK`, `TOUCH`, `PERSIST`, `PEXPIRE`, `PTTL`, `TYPE`, `RENAME`.
+///
+/// ```no_run
+/// # use slotwise_client::{prelude::*, Handle, Error};
+/// # use std::time::Duration;
+/// # async fn demo(client: Handle) -> Result<(), Error> {
+/// client.append("log", "line\n").await?;
+/// let first: String = client.getrange("log", 0, 3).await?;
+/// if client.set_nx("lock", "me").await? {
+///     client.pexpire("lock", Duration::from_secs(10)).await?;
+/// }
+/// client.mset([("a", "1"), ("b", "2")]).await?; // split by slot
+/// # let _ = first; Ok(()) }
+/// ```
 pub trait StringCommands: RunCmd {
     /// `APPEND key value`: the new length (not idempotent).
     fn append<K: ToArgs, V: ToArgs>(&self, key: K, value: V) -> Self::Out<u64> {
