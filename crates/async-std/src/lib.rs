@@ -41,7 +41,7 @@ pub use slotwise_client::{
 /// A Redis Cluster client for async-std, smol and other `futures-io` executors.
 ///
 /// ```no_run
-/// use slotwise_async_std::{Client, ClientConfig, Request};
+/// use slotwise_async_std::{prelude::*, Client, ClientConfig, Request};
 /// use std::time::Duration;
 ///
 /// # async fn example() -> Result<(), slotwise_async_std::Error> {

@@ -3,6 +3,7 @@
 //! many concurrent tasks, TLS + ACL with announced hostnames (SNI) and mutual TLS, a wrong
 //! password, shutdown.
 
+use slotwise_async_std::prelude::*;
 use std::future::Future;
 use std::pin::Pin;
 use std::time::{Duration, Instant};

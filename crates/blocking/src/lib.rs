@@ -48,7 +48,7 @@ pub use slotwise_client::{
 /// A Redis Cluster client for synchronous code.
 ///
 /// ```no_run
-/// use slotwise_blocking::{Client, ClientConfig, Request};
+/// use slotwise_blocking::{prelude::*, Client, ClientConfig, Request};
 /// use std::time::Duration;
 ///
 /// let client = Client::connect(ClientConfig::new(["localhost:7000"])?)?;
@@ -133,61 +133,11 @@ impl Client {
         self.send_as(Request::new(args))
     }
 
-    /// `GET key`: the value, or `None`.
-    pub fn get(&self, key: impl AsRef<[u8]>) -> Result<Option<Bytes>> {
-        block_on(self.handle.get(key))
-    }
-
-    /// `SET key value` (idempotent).
-    pub fn set(&self, key: impl AsRef<[u8]>, value: impl AsRef<[u8]>) -> Result<()> {
-        block_on(self.handle.set(key, value))
-    }
-
-    /// `SET key value PX ttl` (idempotent).
-    pub fn set_ex(
-        &self,
-        key: impl AsRef<[u8]>,
-        value: impl AsRef<[u8]>,
-        ttl: Duration,
-    ) -> Result<()> {
-        block_on(self.handle.set_ex(key, value, ttl))
-    }
-
     /// A new [`Subscriber`] (pub/sub): subscribe on it, then [`Subscriber::recv`] or
     /// [`Subscriber::recv_timeout`] its messages and events.
     #[must_use]
     pub fn subscriber(&self) -> Subscriber {
         self.handle.subscriber()
-    }
-
-    /// `DEL key` (idempotent): whether it removed the key.
-    pub fn del(&self, key: impl AsRef<[u8]>) -> Result<bool> {
-        block_on(self.handle.del(key))
-    }
-
-    /// `EXISTS key`.
-    pub fn exists(&self, key: impl AsRef<[u8]>) -> Result<bool> {
-        block_on(self.handle.exists(key))
-    }
-
-    /// `INCR key` (not idempotent): the new value.
-    pub fn incr(&self, key: impl AsRef<[u8]>) -> Result<i64> {
-        block_on(self.handle.incr(key))
-    }
-
-    /// `INCRBY key by` (not idempotent): the new value.
-    pub fn incr_by(&self, key: impl AsRef<[u8]>, by: i64) -> Result<i64> {
-        block_on(self.handle.incr_by(key, by))
-    }
-
-    /// `PEXPIRE key ttl` (idempotent): whether the key exists (and now expires).
-    pub fn expire(&self, key: impl AsRef<[u8]>, ttl: Duration) -> Result<bool> {
-        block_on(self.handle.expire(key, ttl))
-    }
-
-    /// `PTTL key`: the time to live, or `None` if the key has no expiry or does not exist.
-    pub fn ttl(&self, key: impl AsRef<[u8]>) -> Result<Option<Duration>> {
-        block_on(self.handle.ttl(key))
     }
 
     /// A [`Pipeline`]: add commands, then [`Pipeline::wait`] for every outcome, in order.

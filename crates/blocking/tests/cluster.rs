@@ -2,6 +2,7 @@
 //! slot, many concurrent threads, TLS + ACL with announced hostnames (SNI) and mutual TLS, a wrong
 //! password, shutdown.
 
+use slotwise_blocking::prelude::*;
 use std::thread;
 use std::time::{Duration, Instant};
 

@@ -16,7 +16,7 @@ use slotwise_cluster::{
 use slotwise_resp::Arg;
 
 use crate::adapter::{Inbox, Msg};
-use crate::{Error, FromFrame, ServerError, commands};
+use crate::{Error, FromFrame, ServerError};
 
 struct Shared {
     inbox: Inbox,
@@ -213,57 +213,6 @@ impl Handle {
         I::Item: Arg,
     {
         self.send_as(Request::new(args)).await
-    }
-
-    /// `GET key`: the value, or `None`.
-    pub async fn get(&self, key: impl AsRef<[u8]>) -> Result<Option<Bytes>, Error> {
-        self.send_as(commands::get(key)).await
-    }
-
-    /// `SET key value` (idempotent).
-    pub async fn set(&self, key: impl AsRef<[u8]>, value: impl AsRef<[u8]>) -> Result<(), Error> {
-        self.send_as(commands::set(key, value)).await
-    }
-
-    /// `SET key value PX ttl` (idempotent).
-    pub async fn set_ex(
-        &self,
-        key: impl AsRef<[u8]>,
-        value: impl AsRef<[u8]>,
-        ttl: Duration,
-    ) -> Result<(), Error> {
-        self.send_as(commands::set_ex(key, value, ttl)).await
-    }
-
-    /// `DEL key` (idempotent): whether it removed the key.
-    pub async fn del(&self, key: impl AsRef<[u8]>) -> Result<bool, Error> {
-        self.send_as(commands::del(key)).await
-    }
-
-    /// `EXISTS key`.
-    pub async fn exists(&self, key: impl AsRef<[u8]>) -> Result<bool, Error> {
-        self.send_as(commands::exists(key)).await
-    }
-
-    /// `INCR key` (not idempotent): the new value.
-    pub async fn incr(&self, key: impl AsRef<[u8]>) -> Result<i64, Error> {
-        self.send_as(commands::incr(key)).await
-    }
-
-    /// `INCRBY key by` (not idempotent): the new value.
-    pub async fn incr_by(&self, key: impl AsRef<[u8]>, by: i64) -> Result<i64, Error> {
-        self.send_as(commands::incr_by(key, by)).await
-    }
-
-    /// `PEXPIRE key ttl` (idempotent): whether the key exists (and now expires).
-    pub async fn expire(&self, key: impl AsRef<[u8]>, ttl: Duration) -> Result<bool, Error> {
-        self.send_as(commands::expire(key, ttl)).await
-    }
-
-    /// `PTTL key`: the time to live, or `None` if the key has no expiry or does not exist.
-    pub async fn ttl(&self, key: impl AsRef<[u8]>) -> Result<Option<Duration>, Error> {
-        let ms: i64 = self.send_as(commands::pttl(key)).await?;
-        Ok(u64::try_from(ms).ok().map(Duration::from_millis))
     }
 
     /// Runs `request` on the node `target` names — an endpoint, a node id, or the primary of a

@@ -16,15 +16,15 @@
 //!   tuples, [`StreamEntry`], [`StreamReads`] …); [`ToArgs`]: arguments from Rust values (strings,
 //!   bytes, integers, floats, collections, pairs), gathered by [`Args`].
 //! - The typed API: [`Cmd`] (a command and its reply type), one trait per family of commands
-//!   ([`HashCommands`], [`ListCommands`], [`SetCommands`], [`SortedSetCommands`],
-//!   [`StreamCommands`], [`StringCommands`], [`ScriptCommands`] with [`Script`]: `EVALSHA`,
+//!   ([`StringCommands`], [`KeyCommands`], [`HashCommands`], [`ListCommands`], [`SetCommands`], [`SortedSetCommands`],
+//!   [`StreamCommands`], [`ScriptCommands`] with [`Script`]: `EVALSHA`,
 //!   falling back to `EVAL`), written once for every client that implements [`RunCmd`] — the
 //!   [`Handle`] (a [`Run`] future) and the blocking client (the result). Bring them in with
 //!   `use slotwise_client::prelude::*`.
 //! - [`commands`]: typed [`Request`] builders for common single-key commands, marked idempotent
 //!   where running twice is harmless (`SET` is, `INCR` is not).
-//! - [`Handle`]: the cheap-to-clone, `Send + Sync` handle — `send`, `cmd`, `query`, `get`, `set`,
-//!   `incr` …, `shutdown`. Its futures need no particular runtime. Blocking commands run on
+//! - [`Handle`]: the cheap-to-clone, `Send + Sync` handle — `send`, `cmd`, `query`, the typed helpers
+//!   (`get`, `set`, `incr` …, with the prelude), `shutdown`. Its futures need no particular runtime. Blocking commands run on
 //!   connections of their own (dropping their future cancels them).
 //! - [`Transaction`] (from [`Handle::session`]) and [`Handle::transaction`]: `WATCH`/`MULTI`/`EXEC`
 //!   on a connection held for the transaction, re-run after a `WATCH` abort or a slot move.
@@ -91,17 +91,17 @@ pub use subscriber::{SUBSCRIBER_BUFFER, Subscriber};
 pub use tls::{Pem, TlsOptions};
 pub use transaction::Transaction;
 pub use typed::{
-    Cmd, HashCommands, ListCommands, Run, RunCmd, ScriptCommands, SetCommands, SortedSetCommands,
-    StreamCommands, StringCommands,
+    Cmd, HashCommands, KeyCommands, ListCommands, Run, RunCmd, ScriptCommands, SetCommands,
+    SortedSetCommands, StreamCommands, StringCommands,
 };
 
 /// Everything the typed API needs in scope: `use slotwise_client::prelude::*;` (each adapter
 /// re-exports it as its own `prelude`).
 pub mod prelude {
     pub use crate::{
-        Args, Cmd, FromFrame, HashCommands, ListCommands, RunCmd, Script, ScriptCommands,
-        SetCommands, SortedSetCommands, StreamCommands, StreamEntry, StreamReads, StringCommands,
-        ToArgs,
+        Args, Cmd, FromFrame, HashCommands, KeyCommands, ListCommands, RunCmd, Script,
+        ScriptCommands, SetCommands, SortedSetCommands, StreamCommands, StreamEntry, StreamReads,
+        StringCommands, ToArgs,
     };
 }
 

@@ -3,6 +3,7 @@
 
 mod support;
 
+use slotwise_client::prelude::*;
 use std::time::Duration;
 
 use bytes::Bytes;

@@ -4,6 +4,7 @@
 
 mod support;
 
+use slotwise_client::prelude::*;
 use std::time::{Duration, Instant};
 
 use slotwise_client::{Error, Frame, Request, RequestError, TlsOptions};

@@ -4,6 +4,7 @@
 
 mod support;
 
+use slotwise_client::prelude::*;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU32, Ordering};
 

@@ -32,7 +32,7 @@ pub use slotwise_client::{
 /// A Redis Cluster client on tokio.
 ///
 /// ```no_run
-/// use slotwise_tokio::{Client, ClientConfig, Request};
+/// use slotwise_tokio::{prelude::*, Client, ClientConfig, Request};
 /// use std::time::Duration;
 ///
 /// # async fn example() -> Result<(), slotwise_tokio::Error> {

@@ -2,6 +2,7 @@
 //! slot, many concurrent callers, TLS + ACL with announced hostnames (SNI) and mutual TLS, a wrong
 //! password, shutdown.
 
+use slotwise_tokio::prelude::*;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};

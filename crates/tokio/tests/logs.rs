@@ -4,6 +4,7 @@
 //!
 //! Its own test binary, because it installs the process-wide subscriber.
 
+use slotwise_tokio::prelude::*;
 use std::io;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;

@@ -2,6 +2,7 @@
 //! transaction bounded by the queue, and no connection ever handed back inside a transaction.
 
 use slotwise_test_cluster::{Cluster, ClusterOptions};
+use slotwise_tokio::prelude::*;
 use slotwise_tokio::{Client, ClientConfig, Error, Frame, Request, RequestError};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

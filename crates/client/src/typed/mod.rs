@@ -1,11 +1,12 @@
 //! [`Cmd`]: a command with the Rust type of its reply; [`Run`]: its outcome as a future (and
 //! [`Run::wait`] for synchronous code); [`RunCmd`]: what an adapter's client implements to run
 //! one — once, so that the typed helpers serve every adapter: one trait per family, each
-//! implemented for every [`RunCmd`] ([`StringCommands`], [`HashCommands`], [`ListCommands`],
+//! implemented for every [`RunCmd`] ([`StringCommands`], [`KeyCommands`], [`HashCommands`], [`ListCommands`],
 //! [`SetCommands`], [`SortedSetCommands`], [`StreamCommands`], [`ScriptCommands`]; all in
 //! [`prelude`](crate::prelude)).
 
 mod hashes;
+mod keys;
 mod lists;
 mod scripts;
 mod sets;
@@ -14,6 +15,7 @@ mod streams;
 mod strings;
 
 pub use hashes::HashCommands;
+pub use keys::KeyCommands;
 pub use lists::ListCommands;
 pub use scripts::ScriptCommands;
 pub use sets::SetCommands;
@@ -81,6 +83,16 @@ impl<T> Cmd<T> {
     pub fn with(args: Args, convert: fn(Frame) -> Result<T, ConvertError>) -> Cmd<T> {
         Cmd {
             request: args.into_request(),
+            convert,
+            fallback: None,
+            reply: PhantomData,
+        }
+    }
+
+    /// An already built request, its reply converted by `convert`.
+    pub fn with_request(request: Request, convert: fn(Frame) -> Result<T, ConvertError>) -> Cmd<T> {
+        Cmd {
+            request,
             convert,
             fallback: None,
             reply: PhantomData,

@@ -1,18 +1,14 @@
-//! Strings and keys beyond the basic helpers (`GET`, `SET`, `DEL`, `INCR`, `EXPIRE` … are methods
-//! of the client itself).
+//! String values.
 
 use std::time::Duration;
 
+use bytes::Bytes;
+
 use crate::typed::{Cmd, RunCmd};
-use crate::{Args, FromFrame, ToArgs};
+use crate::{Args, FromFrame, ToArgs, commands};
 
-fn millis(d: Duration) -> u64 {
-    // At least 1 ms: a zero TTL is an error in Redis.
-    u64::try_from(d.as_millis()).unwrap_or(u64::MAX).max(1)
-}
-
-/// Typed `APPEND`, `STRLEN`, `GETRANGE`, `DECRBY`, `INCRBYFLOAT`, `SET … NX`, `GETDEL`, `MSET`,
-/// `UNLINK`, `TOUCH`, `PERSIST`, `PEXPIRE`, `PTTL`, `TYPE`, `RENAME`.
+/// Typed `GET`, `SET` (also with a TTL, or `NX`), `INCR`, `INCRBY`, `APPEND`, `STRLEN`, `GETRANGE`,
+/// `DECRBY`, `INCRBYFLOAT`, `GETDEL`, `MSET`.
 ///
 /// ```no_run
 /// # use slotwise_client::{prelude::*, Handle, Error};
@@ -27,6 +23,36 @@ fn millis(d: Duration) -> u64 {
 /// # let _ = first; Ok(()) }
 /// ```
 pub trait StringCommands: RunCmd {
+    /// `GET key`: the value, or `None`.
+    fn get<K: AsRef<[u8]>>(&self, key: K) -> Self::Out<Option<Bytes>> {
+        self.run(Cmd::from_request(commands::get(key)))
+    }
+
+    /// `SET key value` (idempotent).
+    fn set<K: AsRef<[u8]>, V: AsRef<[u8]>>(&self, key: K, value: V) -> Self::Out<()> {
+        self.run(Cmd::from_request(commands::set(key, value)))
+    }
+
+    /// `SET key value PX ttl` (idempotent; the TTL in milliseconds, at least 1).
+    fn set_ex<K: AsRef<[u8]>, V: AsRef<[u8]>>(
+        &self,
+        key: K,
+        value: V,
+        ttl: Duration,
+    ) -> Self::Out<()> {
+        self.run(Cmd::from_request(commands::set_ex(key, value, ttl)))
+    }
+
+    /// `INCR key`: the new value (not idempotent).
+    fn incr<K: AsRef<[u8]>>(&self, key: K) -> Self::Out<i64> {
+        self.run(Cmd::from_request(commands::incr(key)).not_idempotent())
+    }
+
+    /// `INCRBY key by`: the new value (not idempotent).
+    fn incr_by<K: AsRef<[u8]>>(&self, key: K, by: i64) -> Self::Out<i64> {
+        self.run(Cmd::from_request(commands::incr_by(key, by)).not_idempotent())
+    }
+
     /// `APPEND key value`: the new length (not idempotent).
     fn append<K: ToArgs, V: ToArgs>(&self, key: K, value: V) -> Self::Out<u64> {
         self.run(Cmd::new(Args::command("APPEND").arg(key).arg(value)).not_idempotent())
@@ -68,42 +94,6 @@ pub trait StringCommands: RunCmd {
     /// idempotent).
     fn mset<P: ToArgs>(&self, pairs: P) -> Self::Out<()> {
         self.run(Cmd::new(Args::command("MSET").arg(pairs)).idempotent())
-    }
-
-    /// `UNLINK key …`: how many existed (idempotent; split by slot).
-    fn unlink<K: ToArgs>(&self, keys: K) -> Self::Out<u64> {
-        self.run(Cmd::new(Args::command("UNLINK").arg(keys)).idempotent())
-    }
-
-    /// `TOUCH key …`: how many exist.
-    fn touch<K: ToArgs>(&self, keys: K) -> Self::Out<u64> {
-        self.run(Cmd::new(Args::command("TOUCH").arg(keys)).idempotent())
-    }
-
-    /// `PERSIST key`: true if a TTL was removed (idempotent).
-    fn persist<K: ToArgs>(&self, key: K) -> Self::Out<bool> {
-        self.run(Cmd::new(Args::command("PERSIST").arg(key)).idempotent())
-    }
-
-    /// `PEXPIRE key ms`: true if the key exists (idempotent; at least 1 ms).
-    fn pexpire<K: ToArgs>(&self, key: K, ttl: Duration) -> Self::Out<bool> {
-        self.run(Cmd::new(Args::command("PEXPIRE").arg(key).arg(millis(ttl))).idempotent())
-    }
-
-    /// `PTTL key`: milliseconds left; -1 without a TTL, -2 if the key does not exist.
-    fn pttl<K: ToArgs>(&self, key: K) -> Self::Out<i64> {
-        self.run(Cmd::new(Args::command("PTTL").arg(key)))
-    }
-
-    /// `TYPE key`: `string`, `list`, `set`, `zset`, `hash`, `stream`, or `none`.
-    fn key_type<K: ToArgs>(&self, key: K) -> Self::Out<String> {
-        self.run(Cmd::new(Args::command("TYPE").arg(key)))
-    }
-
-    /// `RENAME key newkey` (both in one slot: use a hash tag; not idempotent — a retry finds no
-    /// key).
-    fn rename<K: ToArgs, N: ToArgs>(&self, key: K, new_key: N) -> Self::Out<()> {
-        self.run(Cmd::new(Args::command("RENAME").arg(key).arg(new_key)).not_idempotent())
     }
 }
 
