@@ -78,6 +78,23 @@ impl ClientConfig {
         }
     }
 
+    /// Connects somewhere else than nodes announce (NAT, containers, port forwarding):
+    /// `map` gets each announced endpoint and says where to dial it (see
+    /// [`Remap`](slotwise_cluster::Remap)).
+    ///
+    /// ```
+    /// use slotwise_client::{ClientConfig, Dial, Endpoint};
+    /// let config = ClientConfig::new(["127.0.0.1:7000"])?.remap(|e: &Endpoint| {
+    ///     (e.host == "redis-0.internal").then(|| Dial::to(Endpoint::new("127.0.0.1", e.port)))
+    /// });
+    /// # Ok::<(), slotwise_client::Error>(())
+    /// ```
+    #[must_use]
+    pub fn remap(mut self, map: impl slotwise_cluster::AddressRemap + 'static) -> Self {
+        self.core.remap = Some(slotwise_cluster::Remap::new(map));
+        self
+    }
+
     /// Authenticates as this ACL user.
     #[must_use]
     pub fn user(mut self, username: impl Into<String>, password: impl Into<String>) -> Self {

@@ -107,9 +107,10 @@ pub mod prelude {
 
 /// Re-exported from the core: what requests, replies and configuration are made of.
 pub use slotwise_cluster::{
-    Auth, Backoff, Config, Credentials, CredentialsProvider, DownCause, Endpoint, Event, Frame,
-    Message, MessageKind, PartFailure, Protocol, PubSubEvent, ReadFrom, RedirectKind,
-    RefreshPolicy, Request, RequestError, SessionId, Stats, SubscriptionKind, Target, Topology,
+    AddressRemap, Auth, Backoff, Config, Credentials, CredentialsProvider, Dial, DownCause,
+    Endpoint, Event, Frame, Message, MessageKind, PartFailure, Protocol, PubSubEvent, ReadFrom,
+    RedirectKind, RefreshPolicy, Remap, Request, RequestError, SessionId, Stats, SubscriptionKind,
+    Target, Topology,
 };
 /// Re-exported so that adapters and applications name the same versions.
 pub use {bytes, futures_channel, rustls, slotwise_resp as resp};

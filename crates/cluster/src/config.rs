@@ -284,6 +284,9 @@ pub struct Config {
     /// default). A longer one ends with [`RequestError::TooLarge`](crate::RequestError::TooLarge)
     /// before anything is sent (the server would refuse it only after reading it all).
     pub max_arg_len: usize,
+    /// Where to connect for an announced address the client cannot dial (NAT, containers, port
+    /// forwarding): see [`Remap`](crate::Remap). `None`: dial what nodes announce.
+    pub remap: Option<crate::Remap>,
 }
 
 impl Config {
@@ -309,6 +312,7 @@ impl Config {
             pubsub_keepalive: Duration::from_secs(1),
             suspect_after: Some(Duration::from_millis(300)),
             max_arg_len: 512 * 1024 * 1024,
+            remap: None,
         }
     }
 }

@@ -52,8 +52,17 @@ impl Cluster {
         let now = self.now;
         let ready_by = now + self.config.connect_timeout;
         let limits = self.config.decoder_limits;
-        let endpoint = self.node(node)?.endpoint.clone();
-        let tls_server_name = self.tls_server_name(node);
+        let announced = &self.node(node)?.endpoint;
+        let mut tls_server_name = self.tls_server_name(node);
+        let endpoint = match self.config.remap.as_ref().and_then(|r| r.dial(announced)) {
+            Some(dial) => {
+                if self.config.tls.is_some() && dial.tls_server_name.is_some() {
+                    tls_server_name = dial.tls_server_name;
+                }
+                dial.endpoint
+            }
+            None => announced.clone(),
+        };
         self.next_conn += 1;
         let id = ConnId(self.next_conn);
         let conn = Conn::new(id, now, ready_by, limits, role);

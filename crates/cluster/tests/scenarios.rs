@@ -1032,3 +1032,28 @@ fn a_changed_topology_ends_the_backoff_of_requests_told_clusterdown() {
     }
     panic!("no refresh came while the GET was backing off ({downs} CLUSTERDOWN answers)");
 }
+
+#[test]
+fn a_remapped_node_is_dialed_where_the_map_says_and_keeps_its_announced_name() {
+    let mut config = Script::config(A);
+    config.remap = Some(slotwise_cluster::Remap::new(|e: &Endpoint| {
+        (e.port == 7001).then(|| slotwise_cluster::Dial::to(Endpoint::new("127.0.0.1", 9001)))
+    }));
+    let mut s = Script::new(config);
+    let a = s.bootstrap(A, &two_shards());
+    // B (announced 127.0.0.1:7001) is dialed at 9001.
+    let b = s.open("127.0.0.1:9001");
+    s.no_connect();
+    let id = s.get(&["GET", "foo"]);
+    s.expect_sent(b, &[&["GET", "foo"]]);
+    s.recv(b, "$1\r\nb\r\n");
+    assert_eq!(s.reply_of(id), Ok(Frame::BulkString("b".into())));
+    // A MOVED to the announced address goes to the same (remapped) connection.
+    let id = s.get(&["GET", "bar"]);
+    s.expect_sent(a, &[&["GET", "bar"]]);
+    s.recv(a, "-MOVED 5061 127.0.0.1:7001\r\n");
+    s.expect_sent(b, &[&["GET", "bar"]]);
+    s.recv(b, "$1\r\nm\r\n");
+    assert_eq!(s.reply_of(id), Ok(Frame::BulkString("m".into())));
+    s.no_connect();
+}

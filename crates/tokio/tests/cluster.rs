@@ -627,3 +627,95 @@ async fn connect_and_request_errors_name_their_cause() {
     assert!(e.to_string().contains("answered `CLUSTERDOWN"), "{e}");
     client.shutdown().await;
 }
+
+/// Nodes that announce addresses nothing listens on (each announces a port of its own choosing,
+/// as behind NAT or port forwarding): without a remap the client cannot reach them and the error
+/// says where it tried; with one, every slot works.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn announced_addresses_that_cannot_be_dialed_work_with_a_remap() {
+    let cluster = plain_cluster();
+    let mut announced = std::collections::BTreeMap::new();
+    for node in cluster.nodes().unwrap() {
+        let fake = slotwise_test_cluster::free_port().unwrap();
+        cluster
+            .conn(node.port)
+            .unwrap()
+            .ok(["CONFIG", "SET", "cluster-announce-port", &fake.to_string()])
+            .unwrap();
+        announced.insert(fake, node.port);
+    }
+    // Every node says every other is at its announced port (gossip carries it).
+    let t = Instant::now();
+    loop {
+        let agreed = cluster.ports().iter().all(|&p| {
+            let nodes = cluster.conn(p).unwrap().text(["CLUSTER", "NODES"]).unwrap();
+            announced
+                .keys()
+                .all(|fake| nodes.contains(&format!("127.0.0.1:{fake}@")))
+        });
+        if agreed {
+            break;
+        }
+        assert!(
+            t.elapsed() < Duration::from_secs(15),
+            "the announced ports never spread"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let seed = format!("127.0.0.1:{}", cluster.seed().unwrap().port());
+    let keys = keys_in_every_slot();
+
+    // As announced: connected (the seed answered), but no node can be reached.
+    let client = Client::connect(ClientConfig::new([seed.clone()]).unwrap())
+        .await
+        .unwrap();
+    let e = client
+        .send(Request::new(["GET", &keys[0]]).timeout(Duration::from_millis(500)))
+        .await
+        .unwrap_err();
+    eprintln!("without a remap: {e}");
+    assert!(
+        announced
+            .keys()
+            .any(|fake| e.to_string().contains(&format!("127.0.0.1:{fake}"))),
+        "the error should name the announced address: {e}"
+    );
+    client.shutdown().await;
+
+    // Remapped: the announced port to the real one.
+    let map = announced.clone();
+    let config = ClientConfig::new([seed])
+        .unwrap()
+        .remap(move |e: &Endpoint| {
+            let real = *map.get(&e.port)?;
+            Some(slotwise_tokio::Dial::to(Endpoint::new("127.0.0.1", real)))
+        });
+    let client = Client::connect(config).await.unwrap();
+    let t = Instant::now();
+    let pending: Vec<_> = keys
+        .iter()
+        .step_by(7)
+        .map(|k| client.submit(Request::new(["SET", k, k])))
+        .collect();
+    let n = pending.len();
+    for p in pending {
+        p.await.expect("SET through the remap");
+    }
+    for k in keys.iter().step_by(7).step_by(47) {
+        let v: Option<String> = client.query(["GET", k]).await.unwrap();
+        assert_eq!(v.as_deref(), Some(k.as_str()));
+    }
+    let topology = client.topology().await.unwrap();
+    let ports: std::collections::BTreeSet<u16> = topology
+        .shards()
+        .iter()
+        .filter_map(|s| s.primary.endpoint.as_ref().map(|e| e.port))
+        .collect();
+    eprintln!(
+        "with a remap: {n} SETs over every slot in {:?}; topology ports {ports:?}",
+        t.elapsed()
+    );
+    // The topology still names the nodes as they announce themselves.
+    assert!(ports.iter().all(|p| announced.contains_key(p)), "{ports:?}");
+    client.shutdown().await;
+}
