@@ -166,6 +166,28 @@ impl ClientConfig {
         self
     }
 
+    /// Reads from replicas in `zone` first ([`ReadFrom::SameZone`]); `zone_of` gives each node's
+    /// zone where the server does not report it (`HELLO`'s `availability_zone`, Valkey 8).
+    ///
+    /// ```
+    /// use slotwise_client::{ClientConfig, Endpoint};
+    /// let config = ClientConfig::new(["127.0.0.1:7000"])?.same_zone("eu-1a", |e: &Endpoint| {
+    ///     Some(if e.host.starts_with("10.1.") { "eu-1a" } else { "eu-1b" }.to_string())
+    /// });
+    /// # Ok::<(), slotwise_client::Error>(())
+    /// ```
+    #[must_use]
+    pub fn same_zone(
+        mut self,
+        zone: impl Into<String>,
+        zone_of: impl Fn(&Endpoint) -> Option<String> + Send + Sync + 'static,
+    ) -> Self {
+        self.core.read_from = ReadFrom::SameZone;
+        self.core.zone = Some(zone.into());
+        self.core.zone_of = Some(slotwise_cluster::ZoneOf::new(zone_of));
+        self
+    }
+
     /// The core configuration to start with: [`ClientConfig::core`] with TLS settings filled in.
     #[must_use]
     pub fn core_config(&self) -> Config {

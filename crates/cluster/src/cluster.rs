@@ -85,6 +85,8 @@ pub struct Cluster {
     pub(crate) conns: BTreeMap<ConnId, usize>,
     pub(crate) slot_map: SlotMap,
     pub(crate) refresh: Refresh,
+    /// Replica choice for reads (`read_from.rs`).
+    pub(crate) reads: crate::read_from::Reads,
     pub(crate) out: VecDeque<Output>,
     /// Connections (with their node) that have bytes to transmit.
     pub(crate) dirty: Vec<(usize, ConnId)>,
@@ -129,6 +131,7 @@ impl Cluster {
         let mut cluster = Cluster {
             rng: Rng::new(config.rng_seed),
             refresh: Refresh::new(now, &config.refresh),
+            reads: crate::read_from::Reads::default(),
             config,
             table: CommandTable::new(),
             now,
@@ -508,7 +511,8 @@ impl Cluster {
         if let Some(&i) = self.by_endpoint.get(endpoint) {
             return i;
         }
-        let node = Node::new(endpoint.clone());
+        let mut node = Node::new(endpoint.clone());
+        node.zone = self.config.zone_of.as_ref().and_then(|z| z.zone(endpoint));
         let i = match self.free_nodes.pop() {
             Some(i) => {
                 if let Some(cell) = self.nodes.get_mut(i) {

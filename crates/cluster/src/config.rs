@@ -103,8 +103,22 @@ pub enum ReadFrom {
     #[default]
     Primary,
     /// Read-only commands go to a replica of the slot's shard (after `READONLY` on that connection),
-    /// or to the primary when the shard has no replica.
+    /// chosen at random, or to the primary when the shard has no replica with a working connection.
     PreferReplica,
+    /// As `PreferReplica`, taking the shard's replicas in turn.
+    RoundRobin,
+    /// As `RoundRobin` over the replicas in the client's zone ([`Config::zone`]); when none is
+    /// there (or working), over all replicas; then the primary. Saves cross-zone latency and cost
+    /// on managed services that spread replicas over availability zones.
+    SameZone,
+}
+
+impl ReadFrom {
+    /// True if reads may go to replicas (their connections send `READONLY`).
+    #[must_use]
+    pub fn uses_replicas(self) -> bool {
+        self != ReadFrom::Primary
+    }
 }
 
 /// TLS settings the core needs (the adapter does the TLS itself).
@@ -287,6 +301,11 @@ pub struct Config {
     /// Where to connect for an announced address the client cannot dial (NAT, containers, port
     /// forwarding): see [`Remap`](crate::Remap). `None`: dial what nodes announce.
     pub remap: Option<crate::Remap>,
+    /// The client's own zone, for [`ReadFrom::SameZone`].
+    pub zone: Option<String>,
+    /// Each node's zone, for servers that do not report theirs in `HELLO`
+    /// (`availability_zone`).
+    pub zone_of: Option<crate::ZoneOf>,
 }
 
 impl Config {
@@ -313,6 +332,8 @@ impl Config {
             suspect_after: Some(Duration::from_millis(300)),
             max_arg_len: 512 * 1024 * 1024,
             remap: None,
+            zone: None,
+            zone_of: None,
         }
     }
 }

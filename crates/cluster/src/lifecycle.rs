@@ -160,6 +160,9 @@ impl Cluster {
         frame: &slotwise_resp::Frame,
     ) {
         let outcome = handshake::outcome(step, frame);
+        if step == Step::Hello && outcome == Outcome::Ok {
+            self.zone_reported(node, frame);
+        }
         if let Outcome::AuthFailed(line) = &outcome {
             let message = String::from_utf8_lossy(line).into_owned();
             self.close_conn(node, id, CloseReason::Auth(message), true);

@@ -41,6 +41,8 @@ pub(crate) struct Node {
     pub(crate) failures: u32,
     /// No new connection before this.
     pub(crate) retry_at: Instant,
+    /// Its zone: as the server reports it, else as `Config::zone_of` maps it (see `read_from.rs`).
+    pub(crate) zone: Option<String>,
 }
 
 impl Node {
@@ -60,6 +62,7 @@ impl Node {
             queued: 0,
             failures: 0,
             retry_at: Instant::ZERO,
+            zone: None,
         }
     }
 

@@ -17,7 +17,7 @@ use crate::entry::{Entry, Kind, Place};
 use crate::lifecycle::CloseReason;
 use crate::slab::Key;
 use crate::slot_map::ShardNodes;
-use crate::{Cluster, Event, Instant, ReadFrom, RefreshReason, RequestId};
+use crate::{Cluster, Event, Instant, RefreshReason, RequestId};
 
 const CLUSTER_SHARDS: &[u8] = b"*2\r\n$7\r\nCLUSTER\r\n$6\r\nSHARDS\r\n";
 const CLUSTER_SLOTS: &[u8] = b"*2\r\n$7\r\nCLUSTER\r\n$5\r\nSLOTS\r\n";
@@ -339,7 +339,7 @@ impl Cluster {
         let old = self.slot_map.known.take();
         let changes = diff(old.as_ref().unwrap_or(&empty), &topology);
         self.scans.learn(topology.nodes().map(|n| n.id.as_str()));
-        let prefer_replicas = self.config.read_from == ReadFrom::PreferReplica;
+        let prefer_replicas = self.config.read_from.uses_replicas();
 
         // Nodes, shards and slots.
         for n in self.nodes.iter_mut().flatten() {

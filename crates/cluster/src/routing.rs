@@ -4,7 +4,7 @@
 use crate::conn::Waiting;
 use crate::entry::{Lane, Place};
 use crate::slab::Key;
-use crate::{Cluster, ConnId, DownCause, ReadFrom, RefreshReason, RequestError};
+use crate::{Cluster, ConnId, DownCause, RefreshReason, RequestError};
 
 /// `ASKING`, written just before an asked request.
 const ASKING: &[u8] = b"*1\r\n$6\r\nASKING\r\n";
@@ -74,20 +74,12 @@ impl Cluster {
         match slot {
             Some(slot) => {
                 let primary = self.slot_map.owner(slot)?;
-                if read_only && !to_primary && self.config.read_from == ReadFrom::PreferReplica {
-                    let replicas = self.slot_map.replicas(slot);
-                    let n = replicas.len() as u64;
-                    if n > 0 {
-                        let start = self.rng.below(n) as usize;
-                        let replicas = self.slot_map.replicas(slot);
-                        let healthy = (0..replicas.len())
-                            .filter_map(|i| replicas.get((start + i) % replicas.len()))
-                            .copied()
-                            .find(|&r| self.node(r).is_some_and(|n| n.failures == 0));
-                        if let Some(r) = healthy {
-                            return Some(r);
-                        }
-                    }
+                if read_only
+                    && !to_primary
+                    && self.config.read_from.uses_replicas()
+                    && let Some(r) = self.replica_for_read(slot)
+                {
+                    return Some(r);
                 }
                 Some(primary)
             }

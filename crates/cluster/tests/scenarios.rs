@@ -1057,3 +1057,38 @@ fn a_remapped_node_is_dialed_where_the_map_says_and_keeps_its_announced_name() {
     assert_eq!(s.reply_of(id), Ok(Frame::BulkString("m".into())));
     s.no_connect();
 }
+
+#[test]
+fn round_robin_reads_take_the_replicas_in_turn_and_writes_the_primary() {
+    let mut config = Script::config(A);
+    config.read_from = slotwise_cluster::ReadFrom::RoundRobin;
+    let mut s = Script::new(config);
+    let a = s.bootstrap(A, &shards_reply(&[(&[(0, 16383)], A, &[B, C])]));
+    let mut replicas = Vec::new();
+    for r in [B, C] {
+        let c = s.expect_connect(r);
+        s.expect_sent(c, &[HELLO, &["READONLY"]]);
+        s.recv(c, HELLO_OK);
+        s.recv(c, "+OK\r\n");
+        replicas.push(c);
+    }
+    let mut served = Vec::new();
+    for i in 0..4 {
+        let id = s.get(&["GET", "foo"]);
+        let on = replicas
+            .iter()
+            .copied()
+            .find(|&c| !s.sent_on(c).is_empty())
+            .expect("a replica got the read");
+        s.recv(on, &format!("${}\r\n{i}\r\n", i.to_string().len()));
+        assert_eq!(s.reply_of(id), Ok(Frame::BulkString(i.to_string().into())));
+        served.push(on);
+    }
+    assert_ne!(served[0], served[1]);
+    assert_eq!(served[0], served[2]);
+    assert_eq!(served[1], served[3]);
+    let write = s.get(&["SET", "foo", "1"]);
+    s.expect_sent(a, &[&["SET", "foo", "1"]]);
+    s.recv(a, "+OK\r\n");
+    assert_eq!(s.reply_of(write), Ok(ok("OK")));
+}

@@ -719,3 +719,133 @@ async fn announced_addresses_that_cannot_be_dialed_work_with_a_remap() {
     assert!(ports.iter().all(|p| announced.contains_key(p)), "{ports:?}");
     client.shutdown().await;
 }
+
+/// `GET`/`SET` calls per node since `CONFIG RESETSTAT`, from `INFO commandstats`.
+fn calls(cluster: &Cluster, port: u16, command: &str) -> u64 {
+    let info = cluster
+        .conn(port)
+        .unwrap()
+        .text(["INFO", "commandstats"])
+        .unwrap();
+    let prefix = format!("cmdstat_{command}:calls=");
+    info.lines()
+        .find_map(|l| l.strip_prefix(&prefix))
+        .and_then(|rest| rest.split(',').next())
+        .map_or(0, |n| n.parse().unwrap())
+}
+
+/// Zone affinity: with each node's zone mapped, reads go to the replica in the client's zone,
+/// writes to the primary; when that replica dies, reads go to the shard's other replica.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reads_go_to_the_replica_in_the_clients_zone() {
+    let cluster = Cluster::start(&ClusterOptions {
+        primaries: 3,
+        replicas: 2,
+        ..Default::default()
+    })
+    .expect("cluster starts");
+    let mut zones = std::collections::BTreeMap::new();
+    let mut shards = Vec::new();
+    for primary in cluster.primaries().unwrap() {
+        let mut replicas: Vec<u16> = cluster
+            .replicas_of(primary.port)
+            .unwrap()
+            .iter()
+            .map(|r| r.port)
+            .collect();
+        replicas.sort_unstable();
+        assert_eq!(replicas.len(), 2);
+        zones.insert(primary.port, "zone-p");
+        zones.insert(replicas[0], "zone-a");
+        zones.insert(replicas[1], "zone-b");
+        shards.push((primary.clone(), replicas[0], replicas[1]));
+    }
+    // Replicas of a cluster that has had no writes report `health: loading` (replication offset
+    // 0), and the client does not read from those: write something, and wait until they are online.
+    let keys = keys_in_every_slot();
+    let writer = connected(&cluster).await;
+    for k in keys.iter().step_by(1024) {
+        writer.set(k.as_str(), "warm").await.unwrap();
+    }
+    writer.shutdown().await;
+    let t = Instant::now();
+    while cluster
+        .conn(shards[0].0.port)
+        .unwrap()
+        .cmd(["CLUSTER", "SHARDS"])
+        .map(|f| format!("{f:?}").contains("loading"))
+        .unwrap()
+    {
+        assert!(
+            t.elapsed() < Duration::from_secs(15),
+            "replicas never came online"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    for &port in zones.keys() {
+        cluster
+            .conn(port)
+            .unwrap()
+            .ok(["CONFIG", "RESETSTAT"])
+            .unwrap();
+    }
+    let map = zones.clone();
+    let config = ClientConfig::new([seed(&cluster)])
+        .unwrap()
+        .same_zone("zone-b", move |e: &Endpoint| {
+            map.get(&e.port).map(|z| (*z).to_string())
+        });
+    let client = Client::connect(config).await.unwrap();
+    let sample: Vec<&String> = keys.iter().step_by(41).collect();
+    for k in &sample {
+        client.set(k.as_str(), "v").await.unwrap();
+    }
+    for k in &sample {
+        client.get(k.as_str()).await.unwrap();
+    }
+    let n = sample.len() as u64;
+    let sum = |ports: &mut dyn Iterator<Item = u16>, command: &str| -> u64 {
+        ports.map(|p| calls(&cluster, p, command)).sum()
+    };
+    let gets_b = sum(&mut shards.iter().map(|s| s.2), "get");
+    let gets_a = sum(&mut shards.iter().map(|s| s.1), "get");
+    let gets_p = sum(&mut shards.iter().map(|s| s.0.port), "get");
+    let sets_p = sum(&mut shards.iter().map(|s| s.0.port), "set");
+    eprintln!(
+        "{n} GETs: zone-b replicas {gets_b}, zone-a {gets_a}, primaries {gets_p}; {sets_p} SETs on primaries"
+    );
+    assert_eq!(gets_b, n, "every read on a zone-b replica");
+    assert_eq!(gets_a + gets_p, 0);
+    assert_eq!(sets_p, n, "every write on a primary");
+
+    // The zone-b replica of the first shard dies: its reads go to the shard's other replica.
+    let (primary, other, dead) = (&shards[0].0, shards[0].1, shards[0].2);
+    let _ = cluster.conn(dead).unwrap().cmd(["SHUTDOWN", "NOSAVE"]);
+    let before = calls(&cluster, other, "get");
+    let first_shard: Vec<&String> = keys
+        .iter()
+        .enumerate()
+        .filter(|(slot, _)| primary.slots.iter().any(|r| r.contains(&(*slot as u16))))
+        .map(|(_, k)| k)
+        .step_by(97)
+        .take(50)
+        .collect();
+    for k in &first_shard {
+        client
+            .get(k.as_str())
+            .await
+            .expect("a read after its zone's replica died");
+    }
+    let moved = calls(&cluster, other, "get") - before;
+    let primary_gets = calls(&cluster, primary.port, "get");
+    eprintln!(
+        "after the zone-b replica died: {} reads, {moved} on the zone-a replica, {primary_gets} on the primary",
+        first_shard.len()
+    );
+    assert!(
+        moved + primary_gets == first_shard.len() as u64 && moved >= first_shard.len() as u64 - 1,
+        "reads should go to the shard's other replica: {moved} of {}",
+        first_shard.len()
+    );
+    client.shutdown().await;
+}
