@@ -1,13 +1,16 @@
-//! `slotwise decode [FILE|-] [--json]`: print each RESP frame of a byte stream.
+//! `slotwise decode [FILE|-] [--json] [--max-depth N …]`: print each RESP frame of a byte stream.
 //!
 //! The input is read in 64 KiB chunks and decoded as it arrives, so memory stays bounded by the
 //! largest frame. On malformed input every frame before the fault is printed, then the error with its
-//! byte offset, and the exit status is 1.
+//! byte offset, and the exit status is 1. The decoder's limits are set with `--max-depth`,
+//! `--max-bulk-len`, `--max-aggregate-len`, `--max-frame-len` and `--max-line-len` (`limits.rs`); an
+//! input past one is such an error.
 //!
 //! ## Readable form (default)
 //! Like `redis-cli`: `OK` for a simple string, `"…"` for a bulk string (non-printable bytes as `\xNN`),
 //! `(integer) 1`, `(nil)`, `(error) ERR …`, numbered array elements, `1# key => value` for maps,
-//! `1~ member` for sets, `(push)` and `(attributes)` headers, `(double) 1.5`, `(true)`, `(big number) …`.
+//! `1~ member` for sets, `(push)` and `(attributes)` headers, `(double) 1.5`, `(true)`, `(big number) …`;
+//! a verbatim string as its text, line breaks included (its format, `txt`, only in `--json`).
 //!
 //! ## JSON form (`--json`)
 //! One object per top-level frame and line: `{"offset": N, "type": …, …}` with `type` one of
@@ -24,18 +27,38 @@ use std::io::{BufWriter, Read, Write};
 
 use bytes::BytesMut;
 use serde_json::{Map, Value, json};
-use slotwise_resp::{Decoder, Frame};
+use slotwise_resp::{Decoder, Frame, Limits};
 
 use crate::Failure;
+use crate::args::Words;
 
+/// The help text of `slotwise decode`.
+pub(crate) const HELP: &str = "\
+usage: slotwise decode [FILE|-] [--json] [--max-depth N] [--max-bulk-len SIZE] [--max-aggregate-len N]
+                       [--max-frame-len SIZE] [--max-line-len SIZE]
+
+Prints each RESP frame of a byte stream (FILE, or standard input), as redis-cli prints replies; with
+--json, one JSON object per frame and line, lossless ({\"offset\", \"type\", …}). On malformed input,
+or input past a limit, the frames before the fault are printed, then the error with its byte offset
+on stderr, and the exit status is 1 (2 for a bad option).
+";
+
+/// `slotwise decode …`.
 pub(crate) fn run(args: &[String]) -> Result<(), Failure> {
     let mut json = false;
     let mut path = None;
-    for arg in args {
-        match arg.as_str() {
+    let mut limits = Limits::DEFAULT;
+    let mut words = Words::new(args);
+    while let Some(arg) = words.next() {
+        match arg {
+            "--help" | "-h" => {
+                println!("{HELP}\n{}", crate::limits::HELP);
+                return Ok(());
+            }
             "--json" => json = true,
             "-" => path = None,
             p if !p.starts_with('-') && path.is_none() => path = Some(p.to_string()),
+            flag if crate::limits::take(flag, &mut words, &mut limits)? => {}
             other => {
                 return Err(Failure::Usage(format!(
                     "decode: unexpected argument {other:?}"
@@ -51,7 +74,7 @@ pub(crate) fn run(args: &[String]) -> Result<(), Failure> {
     };
     let stdout = std::io::stdout();
     let mut out = BufWriter::new(stdout.lock());
-    let mut decoder = Decoder::new();
+    let mut decoder = Decoder::with_limits(limits);
     let mut buf = BytesMut::with_capacity(64 * 1024);
     let mut chunk = vec![0u8; 64 * 1024];
     let outcome = loop {
@@ -247,8 +270,12 @@ pub(crate) fn render(frame: &Frame, indent: usize, out: &mut String) {
             out.push_str(&lossy(n.text()));
         }
         Frame::Verbatim(v) => {
-            let _ = write!(out, "(verbatim {}) ", lossy(&v.format));
-            quoted(&v.text, out);
+            // As redis-cli: the text itself, its line breaks included.
+            out.push_str(&lossy(&v.text));
+            if !out.ends_with('\n') {
+                out.push('\n');
+            }
+            return;
         }
         Frame::StreamedString(chunks) => {
             quoted(&chunks.concat(), out);
@@ -369,6 +396,11 @@ mod tests {
             "1# k => 1) (integer) 1\n        2) (integer) 2\n"
         );
         assert_eq!(text(b"*0\r\n"), "(empty array)\n");
+        assert_eq!(
+            text(b"=21\r\ntxt:a:1\r\nb:2\r\nc:\"3\"\r\n\r\n"),
+            "a:1\r\nb:2\r\nc:\"3\"\r\n"
+        );
+        assert_eq!(text(b"*1\r\n=5\r\ntxt:x\r\n"), "1) x\n");
     }
 
     #[test]

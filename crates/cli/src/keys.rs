@@ -37,7 +37,8 @@ use slotwise_slot::{Classified, CommandTable, KeysError, Route, key_slot};
 
 use crate::Failure;
 
-const SLOT_HELP: &str = "\
+/// The help text of `slotwise slot`.
+pub(crate) const SLOT_HELP: &str = "\
 usage: slotwise slot KEY…
        slotwise slot --stdin
 
@@ -45,7 +46,8 @@ Prints each key's Redis Cluster slot (CRC16 of the key's hash tag, modulo 16384)
 With --stdin, reads one JSON array of keys per line and prints {\"keys\": […], \"slots\": […]} per line.
 Keys are JSON strings (UTF-8) or {\"hex\": \"…\"} objects for arbitrary bytes.";
 
-const KEYS_HELP: &str = "\
+/// The help text of `slotwise keys`.
+pub(crate) const KEYS_HELP: &str = "\
 usage: slotwise keys CMD ARG…
        slotwise keys --stdin
 
@@ -54,6 +56,7 @@ slot (read or write), no key (any node), cross-slot, or multi-node with the requ
 With --stdin, reads one JSON array of arguments per line and prints one JSON object per line.
 Arguments are JSON strings (UTF-8) or {\"hex\": \"…\"} objects for arbitrary bytes.";
 
+/// `slotwise slot …`.
 pub(crate) fn run_slot(args: &[String]) -> Result<(), Failure> {
     match args {
         [flag] if flag == "--help" || flag == "-h" => {
@@ -79,6 +82,7 @@ pub(crate) fn run_slot(args: &[String]) -> Result<(), Failure> {
     }
 }
 
+/// `slotwise keys …`.
 pub(crate) fn run_keys(args: &[String]) -> Result<(), Failure> {
     let table = CommandTable::new();
     match args {

@@ -1,193 +1,228 @@
-//! `slotwise -c HOST:PORT [options] CMD ARG…`: one command on a live cluster, like `redis-cli -c`
-//! (routing, redirects and retries by the slotwise core through `slotwise-blocking`).
+//! The live mode, like redis-cli: `slotwise [-c] [options] [CMD ARG…]` runs one command on a
+//! cluster, or, with no command, each line of standard input (see `repl.rs`). Routing, redirects
+//! and retries are the slotwise core's, through `slotwise-blocking`; the options are parsed in
+//! `args.rs` and `connect.rs`.
 //!
-//! ```text
-//! slotwise -c HOST:PORT [--tls [--cacert F] [--cert F --key F] [--sni NAME]]
-//!          [--user U --pass P | --pass P] [--timeout SECS] [--json] [--count N] CMD ARG…
-//! ```
+//! A reply is printed as redis-cli prints it on a terminal (`--no-raw`): `OK`, `"…"`,
+//! `(integer) 1`, `(nil)`, `(error) …`, numbered lines; a verbatim string (`=`, e.g. `CLUSTER
+//! INFO`, `INFO`) as its text with its line breaks, and so a bulk-string reply of the commands
+//! redis-cli prints raw (`INFO`, `CLUSTER INFO|NODES`, `CLIENT LIST|INFO`, `LOLWUT`, `MEMORY
+//! DOCTOR`, `LATENCY DOCTOR` …, as they come from a RESP2 server or with `-2`). `--json` prints the
+//! reply as plain JSON instead (strings, numbers, `null`, arrays, objects, `{"error": …}`).
+//! Commands for several nodes go through the core's plans: `DBSIZE` sums every primary, `KEYS *`
+//! lists every shard's keys, `MGET`/`DEL`/`MSET` over slots are split, `FLUSHALL` and `SCRIPT
+//! LOAD` reach every primary, and `SCAN 0` walks the whole cluster. `SUBSCRIBE`, `PSUBSCRIBE` and
+//! `SSUBSCRIBE` stream messages instead (`subscribe.rs`; `--count N` stops after N).
 //!
-//! `SUBSCRIBE`, `PSUBSCRIBE` and `SSUBSCRIBE` stream messages instead (see `subscribe.rs`;
-//! `--count N` stops after N).
+//! A command the client refuses before sending it, where the server would answer with an error
+//! reply (wrong arity, `CROSSSLOT`, `SELECT`, `MULTI` outside a session …), prints as that error
+//! reply: `(error) ERR …`.
 //!
-//! The reply is printed as `slotwise decode` prints frames, like redis-cli (`--json`: the reply as
-//! plain JSON: strings, numbers, `null`, arrays, objects, `{"error": …}`). Commands for several
-//! nodes go through the core's plans: `DBSIZE` sums every primary, `KEYS *` lists every shard's
-//! keys, `MGET`/`DEL`/`MSET` over slots are split, `FLUSHALL` and `SCRIPT LOAD` reach every
-//! primary, and `SCAN 0` walks the whole cluster (its cursor is the client's own). An error
-//! reply is printed the same way (`(error) …`) and the exit status is 1; a client error (timeout,
-//! cluster down, authentication refused …) goes to stderr, also with status 1.
+//! Exit status, as redis-cli 7's: 0 when the command ran, whatever its reply, an error reply
+//! included; 1 for an error reply with `-e` (the error then goes to stderr); 1 when the client
+//! could not connect or the request failed without a reply (timeout, cluster down,
+//! authentication refused …; told on stderr); 1 for a bad option. Reading standard input, the
+//! status is 0 at the end of the input (or at `quit`), as redis-cli's, whatever the replies were.
 
-use std::time::Duration;
-
-use slotwise_blocking::{Client, ClientConfig, Error, Frame, Request, TlsOptions};
+use slotwise_blocking::{Client, Error, Frame, Request, RequestError};
 
 use crate::Failure;
+use crate::args::{self, Parsed};
 use crate::decode::{render, to_json};
 use serde_json::{Value, json};
 
-const USAGE: &str = "usage: slotwise -c HOST:PORT [--tls [--cacert F] [--cert F --key F] [--sni NAME]] \
-                     [--user U] [--pass P] [--timeout SECS] [--json] [--count N] CMD ARG…";
+/// The help text of the live mode.
+pub(crate) const HELP: &str = "\
+usage: slotwise [-c [HOST:PORT]] [OPTIONS] [CMD [ARG …]]
 
-/// How to reach a cluster: shared by `-c` and `topology watch`.
-pub(crate) struct Connect {
-    pub(crate) seed: String,
-    pub(crate) tls: bool,
-    cacert: Option<String>,
-    cert: Option<String>,
-    key: Option<String>,
-    sni: Option<String>,
-    user: Option<String>,
-    pass: Option<String>,
-    timeout: Option<Duration>,
+Runs CMD on a live Redis Cluster, like redis-cli -c (slotwise always follows the cluster's slot map,
+MOVED and ASK; -c is accepted and implied). Without CMD, reads commands from standard input, one per
+line, quoted as in redis-cli (\"a b\" with \\n \\\" \\\\ \\xHH escapes, 'a b'), and prints each reply as
+for a single command; on a terminal it shows a prompt (127.0.0.1:7000> ); `quit` or `exit` ends it.
+`N CMD …` runs CMD N times. Lines are edited by the terminal (backspace, ^U, ^W); there is no history.
+
+Options come before CMD, in any order. Every word after CMD is an argument of CMD, even one that looks
+like an option: `GET k --json` sends \"--json\" to the server (slotwise notes it on stderr).
+  -c [HOST:PORT]     cluster mode (always on); a HOST:PORT or redis:// URI right after it is the seed
+  -h HOST            server hostname (default 127.0.0.1); -h as the last word prints this help
+  -p PORT            server port (default 6379)
+  -u URI             redis://[[USER]:PASSWORD@]HOST[:PORT][/DB] (rediss:// turns TLS on)
+  -a PASSWORD        password (also --pass; REDISCLI_AUTH when none is given)
+  --user USER        ACL user (needs -a)
+  --no-auth-warning  no warning about a password on the command line
+  -n DB              database number: a cluster has only database 0, so only -n 0 is accepted
+  -2 | -3            RESP2 | RESP3 (default: RESP3, falling back to RESP2)
+  -e                 exit status 1 when the (single) command gets an error reply
+  --tls              TLS (the system's roots unless --cacert)
+  --cacert FILE      CA certificate to verify the server with (needs --tls)
+  --cert FILE --key FILE  client certificate and key (need --tls)
+  --sni NAME         server name for TLS (needs --tls)
+  --no-raw           accepted: replies always print formatted
+  --json             print each reply as plain JSON (slotwise's; before CMD)
+  --count N          SUBSCRIBE/PSUBSCRIBE/SSUBSCRIBE: exit 0 after N messages (slotwise's)
+  --timeout SECS     deadline of connecting and of each command (slotwise's)
+  --max-depth N, --max-bulk-len SIZE …  the decoder's limits for replies (see slotwise help decode)
+  --help, --version
+
+Exit status (as redis-cli 7): 0 when the command ran, an error reply included (printed as
+(error) …); 1 with -e and an error reply (printed on stderr); 1 when connecting or the request failed
+(timeout, cluster down, authentication refused: told on stderr), or for a bad option. Reading
+standard input: 0 at the end of the input, whatever the replies.";
+
+/// How replies are printed.
+pub(crate) struct Printing {
+    /// Plain JSON, one reply per line.
+    pub(crate) json: bool,
+    /// Error replies go to stderr (`-e`).
+    pub(crate) errors_to_stderr: bool,
+    /// Subscriptions end after this many messages.
+    pub(crate) count: Option<u64>,
 }
 
-impl Connect {
-    /// The seed (`HOST:PORT`, the first argument), then connection options; stops at the first
-    /// argument it does not know and returns the rest.
-    pub(crate) fn parse<'a>(
-        args: &'a [String],
-        usage: &str,
-    ) -> Result<(Connect, &'a [String]), Failure> {
-        let Some((seed, mut rest)) = args.split_first() else {
-            return Err(Failure::Usage(format!("missing HOST:PORT; {usage}")));
-        };
-        let mut c = Connect {
-            seed: seed.clone(),
-            tls: false,
-            cacert: None,
-            cert: None,
-            key: None,
-            sni: None,
-            user: None,
-            pass: None,
-            timeout: None,
-        };
-        while let Some((flag, after)) = rest.split_first() {
-            let value = |name: &str| {
-                after
-                    .first()
-                    .cloned()
-                    .ok_or_else(|| Failure::Usage(format!("{name} takes a value; {usage}")))
-            };
-            match flag.as_str() {
-                "--tls" => c.tls = true,
-                "--cacert" => c.cacert = Some(value("--cacert")?),
-                "--cert" => c.cert = Some(value("--cert")?),
-                "--key" => c.key = Some(value("--key")?),
-                "--sni" => c.sni = Some(value("--sni")?),
-                "--user" => c.user = Some(value("--user")?),
-                "--pass" => c.pass = Some(value("--pass")?),
-                "--timeout" => {
-                    let v = value("--timeout")?;
-                    let secs: f64 = v.parse().map_err(|_| {
-                        Failure::Usage(format!("--timeout takes seconds, not {v:?}"))
-                    })?;
-                    c.timeout = Some(Duration::from_secs_f64(secs.clamp(0.001, 86_400.0)));
-                }
-                _ => break,
-            }
-            let used = if flag == "--tls" { 1 } else { 2 };
-            rest = &rest[used..];
-        }
-        if c.cert.is_some() != c.key.is_some() {
-            return Err(Failure::Usage("--cert and --key go together".into()));
-        }
-        if c.user.is_some() && c.pass.is_none() {
-            return Err(Failure::Usage("--user needs --pass".into()));
-        }
-        let tls_only = c.cacert.is_some() || c.cert.is_some() || c.sni.is_some();
-        if tls_only && !c.tls {
-            return Err(Failure::Usage(
-                "--cacert, --cert, --key and --sni need --tls".into(),
-            ));
-        }
-        Ok((c, rest))
-    }
-
-    /// The client configuration.
-    pub(crate) fn config(&self) -> Result<ClientConfig, Failure> {
-        let mut config = ClientConfig::new([self.seed.as_str()]).map_err(|e| {
-            Failure::Usage(format!("{e} (expected HOST:PORT, got {:?})", self.seed))
-        })?;
-        if let Some(t) = self.timeout {
-            config = config.request_timeout(t).connect_wait(t);
-        }
-        match (&self.user, &self.pass) {
-            (Some(u), Some(p)) => config = config.user(u.as_str(), p.as_str()),
-            (None, Some(p)) => config = config.password(p.as_str()),
-            _ => {}
-        }
-        if self.tls {
-            let mut tls = match &self.cacert {
-                Some(ca) => TlsOptions::ca_file(ca),
-                None => TlsOptions::system_roots(),
-            };
-            if let (Some(cert), Some(key)) = (&self.cert, &self.key) {
-                tls = tls.client_cert(cert, key);
-            }
-            if let Some(name) = &self.sni {
-                tls = tls.server_name(name.as_str());
-            }
-            config = config.tls(tls);
-        }
-        Ok(config)
-    }
-
-    /// Connects (waits for the cluster's topology).
-    pub(crate) fn connect(&self) -> Result<Client, Failure> {
-        Client::connect(self.config()?)
-            .map_err(|e| Failure::Input(format!("connecting to {}: {e}", self.seed)))
-    }
+/// How a command ended.
+pub(crate) enum Outcome {
+    /// A reply that is not an error (or a subscription that ended).
+    Reply,
+    /// An error reply (printed).
+    ErrorReply,
 }
 
-/// `slotwise -c …`.
+/// `slotwise [-c] …`: the live mode.
 pub(crate) fn run(args: &[String]) -> Result<(), Failure> {
-    let (connect, mut command) = Connect::parse(args, USAGE)?;
-    let (mut json, mut count) = (false, None);
-    loop {
-        match command.split_first() {
-            Some((flag, rest)) if flag == "--json" => {
-                json = true;
-                command = rest;
-            }
-            Some((flag, rest)) if flag == "--count" => {
-                let n = rest
-                    .first()
-                    .and_then(|n| n.parse::<u64>().ok())
-                    .ok_or_else(|| {
-                        Failure::Usage(format!("--count takes a number of messages; {USAGE}"))
-                    })?;
-                count = Some(n);
-                command = &rest[1..];
-            }
-            _ => break,
-        }
-    }
-    let Some((name, channels)) = command.split_first() else {
-        return Err(Failure::Usage(format!("no command given; {USAGE}")));
+    let inv = match args::parse(args)? {
+        Parsed::Help => return emit(&format!("{HELP}\n")),
+        Parsed::Version => return emit(&format!("slotwise {}\n", env!("CARGO_PKG_VERSION"))),
+        Parsed::Run(inv) => inv,
     };
-    let client = connect.connect()?;
-    if let Some(kind) = crate::subscribe::kind_of(name) {
-        let outcome = crate::subscribe::run(&client, kind, channels, count, json);
-        client.shutdown();
-        return outcome;
+    if inv.connect.pass_on_command_line && !inv.no_auth_warning {
+        eprintln!(
+            "Warning: Using a password with '-a' or '-u' option on the command line interface may not be safe."
+        );
     }
-    let outcome = client.send(Request::new(command.iter().map(String::as_bytes)));
+    let printing = Printing {
+        json: inv.json,
+        errors_to_stderr: inv.exit_on_error,
+        count: inv.count,
+    };
+    if inv.command.is_empty() {
+        return crate::repl::run(&inv.connect, &printing);
+    }
+    let name = &inv.command[0];
+    for option in args::misplaced_options(&inv.command) {
+        eprintln!(
+            "slotwise: note: {option} comes after the command, so it is sent as an argument of {name}; options go before the command"
+        );
+    }
+    let client = inv.connect.connect()?;
+    let command: Vec<Vec<u8>> = inv.command.iter().map(|a| a.as_bytes().to_vec()).collect();
+    let outcome = execute(&client, &command, &printing);
     client.shutdown();
-    let (frame, failed) = match outcome {
-        Ok(frame) => (frame, false),
-        Err(Error::Redis(e)) => (Frame::SimpleError(e.line().to_owned().into()), true),
+    match outcome? {
+        Outcome::ErrorReply if inv.exit_on_error => Err(Failure::Reply),
+        _ => Ok(()),
+    }
+}
+
+/// Runs one command (not empty) and prints its reply. A failure without a reply is returned.
+pub(crate) fn execute(
+    client: &Client,
+    command: &[Vec<u8>],
+    printing: &Printing,
+) -> Result<Outcome, Failure> {
+    let Some((name, rest)) = command.split_first() else {
+        return Ok(Outcome::Reply);
+    };
+    let name_text = String::from_utf8_lossy(name);
+    if let Some(kind) = crate::subscribe::kind_of(&name_text) {
+        if !rest.is_empty() {
+            crate::subscribe::run(client, kind, rest, printing.count, printing.json)?;
+            return Ok(Outcome::Reply);
+        }
+        // What the server says to a SUBSCRIBE without channels.
+        let line = format!(
+            "ERR wrong number of arguments for '{}' command",
+            name_text.to_ascii_lowercase()
+        );
+        return print_reply(&Frame::SimpleError(line.into()), false, printing);
+    }
+    let frame = match client.send(Request::new(command.iter().map(Vec::as_slice))) {
+        Ok(frame) => frame,
+        Err(Error::Redis(e)) => Frame::SimpleError(e.line().to_owned().into()),
+        Err(Error::Request(e)) if refused_before_sending(&e) => {
+            let line = match e {
+                RequestError::CrossSlot => {
+                    "CROSSSLOT Keys in request don't hash to the same slot".to_owned()
+                }
+                e => format!("ERR {e}"),
+            };
+            Frame::SimpleError(line.into())
+        }
         Err(e) => return Err(Failure::Input(e.to_string())),
     };
+    print_reply(&frame, prints_raw(command), printing)
+}
+
+/// A command the client refuses before sending it, where the server would have answered with an
+/// error reply (wrong arity, CROSSSLOT, `SELECT`, `MULTI` out of a session …): printed as one.
+fn refused_before_sending(e: &RequestError) -> bool {
+    matches!(
+        e,
+        RequestError::InvalidCommand(_)
+            | RequestError::CrossSlot
+            | RequestError::Unsupported { .. }
+            | RequestError::ConnectionState { .. }
+            | RequestError::Transaction { .. }
+            | RequestError::TooLarge { .. }
+    )
+}
+
+fn print_reply(frame: &Frame, raw: bool, printing: &Printing) -> Result<Outcome, Failure> {
+    let failed = frame.is_error();
     let mut out = String::new();
-    if json {
-        out = plain_json(&frame).to_string();
+    if printing.json {
+        out = plain_json(frame).to_string();
         out.push('\n');
+    } else if let (true, Frame::BulkString(text)) = (raw, frame) {
+        out.push_str(&String::from_utf8_lossy(text));
+        if !out.ends_with('\n') {
+            out.push('\n');
+        }
     } else {
-        render(&frame, 0, &mut out);
+        render(frame, 0, &mut out);
     }
-    emit(&out)?;
-    if failed { Err(Failure::Reply) } else { Ok(()) }
+    if failed && printing.errors_to_stderr && !printing.json {
+        eprint!("{out}");
+    } else {
+        emit(&out)?;
+    }
+    Ok(if failed {
+        Outcome::ErrorReply
+    } else {
+        Outcome::Reply
+    })
+}
+
+/// The commands whose string reply redis-cli prints as it is, not quoted.
+fn prints_raw(command: &[Vec<u8>]) -> bool {
+    let word = |i: usize| {
+        command
+            .get(i)
+            .map(|w| String::from_utf8_lossy(w).to_ascii_lowercase())
+    };
+    let (Some(name), sub) = (word(0), word(1)) else {
+        return false;
+    };
+    let sub = sub.as_deref().unwrap_or("");
+    let n = command.len();
+    match name.as_str() {
+        "info" | "lolwut" => true,
+        "cluster" => n == 2 && matches!(sub, "nodes" | "info"),
+        "client" => matches!(sub, "list" | "info"),
+        "memory" => matches!(sub, "malloc-stats" | "doctor"),
+        "latency" => (n == 2 && sub == "doctor") || (n == 3 && sub == "graph"),
+        "debug" => matches!(sub, "htstats" | "htstats-key"),
+        _ => false,
+    }
 }
 
 /// A reply as plain JSON, the way a script wants it: a bulk or simple string is a string (or
@@ -237,5 +272,22 @@ pub(crate) fn emit(text: &str) -> Result<(), Failure> {
     match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
         Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(e.into()),
         _ => Ok(()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::prints_raw;
+
+    fn raw(words: &[&str]) -> bool {
+        let c: Vec<Vec<u8>> = words.iter().map(|w| w.as_bytes().to_vec()).collect();
+        prints_raw(&c)
+    }
+
+    #[test]
+    fn raw_commands_as_redis_cli() {
+        assert!(raw(&["INFO"]) && raw(&["info", "server"]) && raw(&["CLUSTER", "INFO"]));
+        assert!(raw(&["cluster", "nodes"]) && raw(&["CLIENT", "LIST"]) && raw(&["lolwut"]));
+        assert!(!raw(&["CLUSTER", "SHARDS"]) && !raw(&["GET", "k"]) && !raw(&["CLUSTER"]));
     }
 }

@@ -27,17 +27,14 @@ fn text(b: &[u8]) -> String {
     String::from_utf8_lossy(b).escape_debug().to_string()
 }
 
-/// Subscribes and prints until `count` messages came (or forever).
+/// Subscribes to `channels` (at least one) and prints until `count` messages came (or forever).
 pub(crate) fn run(
     client: &Client,
     kind: SubscriptionKind,
-    channels: &[String],
+    channels: &[Vec<u8>],
     count: Option<u64>,
     json: bool,
 ) -> Result<(), Failure> {
-    if channels.is_empty() {
-        return Err(Failure::Usage("subscribe to what? name a channel".into()));
-    }
     let mut sub = client.subscriber();
     sub.subscribe_to(kind, channels);
     let mut seen = 0u64;

@@ -22,12 +22,27 @@ use crate::Failure;
 const USAGE: &str = "topology parse [--format shards|slots|nodes] [--from HOST:PORT] [--tls] FILE | \
                      topology diff [--format …] [--from HOST:PORT] [--tls] OLD NEW";
 
+/// The help text of `slotwise topology`.
+pub(crate) const HELP: &str = "\
+usage: slotwise topology parse [--format shards|slots|nodes] [--from HOST:PORT] [--tls] FILE|-
+       slotwise topology diff  [--format shards|slots|nodes] [--from HOST:PORT] [--tls] OLD NEW
+       slotwise topology watch [HOST:PORT] [options]   (see slotwise topology watch --help)
+
+parse prints the slot map of a CLUSTER SHARDS, SLOTS or NODES reply (the raw RESP bytes, or the text
+of CLUSTER NODES); diff prints what changed from OLD to NEW. Without --format the format is guessed
+from the reply's shape. --from is the address the reply came from (it stands in for empty
+endpoints); --tls picks TLS ports.";
+
+/// `slotwise topology …`.
 pub(crate) fn run(args: &[String]) -> Result<(), Failure> {
     let Some((sub, rest)) = args.split_first() else {
         return Err(Failure::Usage(format!("usage: slotwise {USAGE}")));
     };
     if sub == "watch" {
         return crate::watch::run(rest);
+    }
+    if sub == "--help" || sub == "-h" || rest.iter().any(|a| a == "--help" || a == "-h") {
+        return emit(&format!("{HELP}\n"));
     }
     let options = Options::parse(rest)?;
     match (sub.as_str(), options.files.as_slice()) {

@@ -1,7 +1,7 @@
 //! `slotwise topology watch HOST:PORT`: the live slot map, and each change as it happens.
 //!
 //! ```text
-//! slotwise topology watch HOST:PORT [connection options as for -c] [--interval MS] [--count N] [--seconds S]
+//! slotwise topology watch [HOST:PORT] [connection options as for -c] [--interval MS] [--count N] [--seconds S]
 //! ```
 //!
 //! Asks the cluster for `CLUSTER SHARDS` (through `slotwise-blocking`, so failovers and redirects
@@ -15,10 +15,21 @@ use std::time::{Duration, Instant};
 use slotwise_topology::{Origin, Topology, diff};
 
 use crate::Failure;
-use crate::live::{Connect, emit};
+use crate::args::Words;
+use crate::connect::Connect;
+use crate::live::emit;
 
-const USAGE: &str = "usage: slotwise topology watch HOST:PORT [--tls …] [--user U] [--pass P] \
-                     [--interval MS] [--count N] [--seconds S]";
+/// The help text of `slotwise topology watch`.
+pub(crate) const HELP: &str = "\
+usage: slotwise topology watch [HOST:PORT] [connection options] [--interval MS] [--count N] [--seconds S]
+
+Prints the live slot map of a cluster, then each change as it happens (a change is told once two
+answers in a row agree on it). The connection options are those of slotwise -c: -h HOST, -p PORT,
+-u URI, -a PASSWORD, --user USER, --tls, --cacert FILE, --cert FILE --key FILE, --sni NAME, -2|-3,
+--timeout SECS (see slotwise -c --help).
+  --interval MS   how often to ask (default 500)
+  --count N       exit 0 after N changes
+  --seconds S     exit 0 after S seconds (and give up connecting after them)";
 
 struct Bounds {
     interval: Duration,
@@ -26,34 +37,53 @@ struct Bounds {
     seconds: Option<Duration>,
 }
 
-fn parse_bounds(args: &[String]) -> Result<Bounds, Failure> {
-    let mut b = Bounds {
-        interval: Duration::from_millis(500),
-        count: None,
-        seconds: None,
-    };
-    let mut it = args.iter();
-    while let Some(flag) = it.next() {
-        let mut number = || -> Result<f64, Failure> {
-            it.next()
-                .and_then(|v| v.parse::<f64>().ok())
-                .filter(|v| *v >= 0.0 && v.is_finite())
-                .ok_or_else(|| Failure::Usage(format!("{flag} takes a number; {USAGE}")))
-        };
-        match flag.as_str() {
-            "--interval" => b.interval = Duration::from_millis(number()?.max(10.0) as u64),
-            "--count" => b.count = Some(number()? as u64),
-            "--seconds" => b.seconds = Some(Duration::from_secs_f64(number()?)),
-            other => return Err(Failure::Usage(format!("unknown option {other:?}; {USAGE}"))),
-        }
+/// Takes a bound option (and its value) into `b`; `Ok(false)` if `flag` is not one.
+fn take_bound(flag: &str, words: &mut Words<'_>, b: &mut Bounds) -> Result<bool, Failure> {
+    if !matches!(flag, "--interval" | "--count" | "--seconds") {
+        return Ok(false);
     }
-    Ok(b)
+    let v = words.value(flag)?;
+    let n = v
+        .parse::<f64>()
+        .ok()
+        .filter(|v| *v >= 0.0 && v.is_finite())
+        .ok_or_else(|| Failure::Usage(format!("{flag} takes a number, not {v:?}")))?;
+    match flag {
+        "--interval" => b.interval = Duration::from_millis(n.max(10.0) as u64),
+        "--count" => b.count = Some(n as u64),
+        _ => b.seconds = Some(Duration::from_secs_f64(n.min(1e9))),
+    }
+    Ok(true)
 }
 
 /// `slotwise topology watch …`.
 pub(crate) fn run(args: &[String]) -> Result<(), Failure> {
-    let (connect, rest) = Connect::parse(args, USAGE)?;
-    let bounds = parse_bounds(rest)?;
+    let mut connect = Connect::default();
+    let mut bounds = Bounds {
+        interval: Duration::from_millis(500),
+        count: None,
+        seconds: None,
+    };
+    let mut seeded = false;
+    let mut words = Words::new(args);
+    while let Some(word) = words.next() {
+        if word == "--help" || (word == "-h" && words.peek().is_none()) {
+            return emit(&format!("{HELP}\n"));
+        }
+        if connect.take(word, &mut words)? || take_bound(word, &mut words, &mut bounds)? {
+            continue;
+        }
+        if !seeded && !word.starts_with('-') {
+            connect.seed(word)?;
+            seeded = true;
+            continue;
+        }
+        return Err(Failure::Usage(format!(
+            "topology watch: unexpected argument {word:?} (see slotwise topology watch --help)"
+        )));
+    }
+    connect.password_from_env();
+    connect.check()?;
     let origin = Origin::unknown().with_tls(connect.tls);
     let client = connect.connect()?;
     let started = Instant::now();
@@ -71,7 +101,7 @@ pub(crate) fn run(args: &[String]) -> Result<(), Failure> {
             Err(e) if bounds.seconds.is_some_and(|s| started.elapsed() > s) => {
                 return Err(Failure::Input(format!(
                     "no slot map from {}: {e}",
-                    connect.seed
+                    connect.endpoint()
                 )));
             }
             Err(e) => eprintln!("{} {e}", stamp()),

@@ -159,3 +159,75 @@ fn a_large_stream_is_decoded_in_pieces() {
     );
     assert!(lines[20_000].len() > 8 << 20);
 }
+
+#[test]
+fn verbatim_strings_print_their_text() {
+    let (code, stdout, _) = slotwise(
+        &["decode"],
+        b"=21\r\ntxt:a:1\r\nb:2\r\nc:\"3\"\r\n\r\n*2\r\n=5\r\ntxt:x\r\n:1\r\n",
+    );
+    assert_eq!(code, 0);
+    assert_eq!(stdout, "a:1\r\nb:2\r\nc:\"3\"\r\n1) x\n2) (integer) 1\n");
+    let (_, json, _) = slotwise(&["decode", "--json"], b"=8\r\nmkd:# hi\r\n");
+    let value: serde_json::Value = serde_json::from_str(&json).unwrap();
+    assert_eq!(
+        value,
+        serde_json::json!({"offset": 0, "type": "verbatim", "format": "mkd", "text": "# hi"})
+    );
+}
+
+#[test]
+fn limits_are_set_from_the_command_line() {
+    let nested = b"*1\r\n*1\r\n*1\r\n:7\r\n";
+    let (code, stdout, _) = slotwise(&["decode"], nested);
+    assert_eq!((code, stdout.as_str()), (0, "1) 1) 1) (integer) 7\n"));
+    let (code, stdout, stderr) = slotwise(&["decode", "--max-depth", "2"], nested);
+    assert_eq!(code, 1);
+    assert_eq!(stdout, "");
+    assert!(stderr.contains("nesting depth limit"), "{stderr}");
+    let (code, _, _) = slotwise(&["decode", "--max-depth", "3", "-"], nested);
+    assert_eq!(code, 0);
+
+    // Deeper than the default 128, when allowed.
+    let mut deep = b"*1\r\n".repeat(5_000);
+    deep.extend_from_slice(b":1\r\n");
+    let (code, _, stderr) = slotwise(&["decode", "--json"], &deep);
+    assert_eq!(code, 1, "{stderr}");
+    let (code, stdout, stderr) = slotwise(&["decode", "--max-depth", "5000", "--json"], &deep);
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(stdout.matches("\"array\"").count(), 5_000);
+
+    let bulk = b"+ok\r\n$10\r\n0123456789\r\n";
+    let (code, stdout, stderr) = slotwise(&["decode", "--max-bulk-len", "9"], bulk);
+    assert_eq!((code, stdout.as_str()), (1, "ok\n"));
+    assert!(
+        stderr.contains("bulk length limit") && stderr.contains("at byte 6"),
+        "{stderr}"
+    );
+    let (code, _, _) = slotwise(&["decode", "--max-bulk-len", "1k"], bulk);
+    assert_eq!(code, 0);
+    let (code, _, stderr) = slotwise(&["decode", "--max-line-len", "3"], b"+toolong\r\n");
+    assert_eq!(code, 1);
+    assert!(stderr.contains("limit"), "{stderr}");
+    let (code, _, stderr) = slotwise(
+        &["decode", "--max-aggregate-len", "2"],
+        b"*3\r\n:1\r\n:2\r\n:3\r\n",
+    );
+    assert_eq!(code, 1);
+    assert!(stderr.contains("limit"), "{stderr}");
+    let (code, _, stderr) = slotwise(&["decode", "--max-frame-len", "8"], b"*2\r\n:1\r\n:2\r\n");
+    assert_eq!(code, 1);
+    assert!(stderr.contains("limit"), "{stderr}");
+
+    for bad in [
+        &["decode", "--max-depth"][..],
+        &["decode", "--max-depth", "0"],
+        &["decode", "--max-depth", "lots"],
+        &["decode", "--max-depth", "1000000"],
+        &["decode", "--max-bulk-len", "-5"],
+    ] {
+        let (code, _, stderr) = slotwise(bad, b"");
+        assert_eq!(code, 2, "{bad:?}: {stderr}");
+        assert!(stderr.contains("--max-"), "{bad:?}: {stderr}");
+    }
+}
