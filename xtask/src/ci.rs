@@ -5,7 +5,7 @@
 //! 3. `cargo test --workspace` (unit, property, doc and real-server tests)
 //! 4. the examples against real clusters on loopback: `std_adapter` (slotwise-cluster) and each
 //!    adapter's `*_everyday` on a plain 3-primary cluster, each adapter's `*_tls_acl` on a TLS
-//!    cluster with an ACL user
+//!    cluster with an ACL user; the `*_everyday` ones again on a standalone server
 //! 5. a `no_std` build of every core crate for `thumbv7em-none-eabihf`
 //! 6. the fuzz smoke: every target's seed corpus and mutations on stable (`cargo test` in `fuzz/`), then
 //!    each target under libFuzzer for a few seconds when nightly and cargo-fuzz are available.
@@ -167,6 +167,18 @@ pub(crate) fn examples() -> Result {
             Ok(())
         },
     )?;
+    // The same everyday work against a standalone server (cluster mode off).
+    let server =
+        slotwise_test_cluster::Server::start(&slotwise_test_cluster::ServerOptions::default())
+            .map_err(|e| format!("could not start a standalone server for the examples: {e}"))?;
+    let seed = format!("127.0.0.1:{}", server.port());
+    for (package, example) in PLAIN_EXAMPLES
+        .iter()
+        .filter(|(_, e)| e.ends_with("_everyday"))
+    {
+        run_example(package, example, &[&seed])?;
+    }
+    drop(server);
     eprintln!("examples passed in {:.1?}", started.elapsed());
     Ok(())
 }

@@ -656,3 +656,28 @@ fn tls_and_acl_options_as_redis_cli() {
     assert_eq!(out.status.code(), Some(0));
     assert!(!stderr(&out).contains("Warning"), "{out:?}");
 }
+
+/// Against a standalone server (cluster mode off) the CLI works like redis-cli: one command with
+/// `-h`/`-p`, and commands piped through standard input.
+#[test]
+fn a_standalone_server_like_redis_cli() {
+    let server =
+        slotwise_test_cluster::Server::start(&slotwise_test_cluster::ServerOptions::default())
+            .expect("server starts");
+    let port = server.port().to_string();
+    let o = slotwise(&["-h", "127.0.0.1", "-p", &port, "SET", "k", "v"]);
+    assert_eq!(stdout(&o), "OK\n", "{}", stderr(&o));
+    assert!(o.status.success());
+    let o = slotwise_stdin(
+        &["-c", &format!("127.0.0.1:{port}")],
+        "GET k\nDBSIZE\nMSET a 1 b 2\nMGET a b k\n",
+        &[],
+    );
+    assert_eq!(
+        stdout(&o),
+        "\"v\"\n(integer) 1\nOK\n1) \"1\"\n2) \"2\"\n3) \"v\"\n",
+        "{}",
+        stderr(&o)
+    );
+    assert!(o.status.success());
+}

@@ -95,6 +95,15 @@ impl ClientConfig {
         self
     }
 
+    /// What the seeds may be: a cluster, or also a standalone server (the default,
+    /// [`Deployment::Auto`](slotwise_cluster::Deployment::Auto)); `Deployment::Cluster` makes a
+    /// standalone seed a connect error instead.
+    #[must_use]
+    pub fn deployment(mut self, deployment: slotwise_cluster::Deployment) -> Self {
+        self.core.deployment = deployment;
+        self
+    }
+
     /// Authenticates as this ACL user.
     #[must_use]
     pub fn user(mut self, username: impl Into<String>, password: impl Into<String>) -> Self {

@@ -107,10 +107,10 @@ pub mod prelude {
 
 /// Re-exported from the core: what requests, replies and configuration are made of.
 pub use slotwise_cluster::{
-    AddressRemap, Auth, Backoff, Config, Credentials, CredentialsProvider, Dial, DownCause,
-    Endpoint, Event, Frame, Message, MessageKind, PartFailure, Protocol, PubSubEvent, ReadFrom,
-    RedirectKind, RefreshPolicy, Remap, Request, RequestError, SessionId, Stats, SubscriptionKind,
-    Target, Topology, ZoneOf,
+    AddressRemap, Auth, Backoff, Config, Credentials, CredentialsProvider, Deployment, Dial,
+    DownCause, Endpoint, Event, Frame, Message, MessageKind, PartFailure, Protocol, PubSubEvent,
+    ReadFrom, RedirectKind, RefreshPolicy, Remap, Request, RequestError, SessionId, Stats,
+    SubscriptionKind, Target, Topology, ZoneOf,
 };
 /// Re-exported so that adapters and applications name the same versions.
 pub use {bytes, futures_channel, rustls, slotwise_resp as resp};

@@ -306,6 +306,9 @@ pub struct Config {
     /// Each node's zone, for servers that do not report theirs in `HELLO`
     /// (`availability_zone`).
     pub zone_of: Option<crate::ZoneOf>,
+    /// A cluster, or also a standalone server (the default: a seed that says cluster support is
+    /// disabled is run as a one-shard cluster). See [`Deployment`](crate::Deployment).
+    pub deployment: crate::Deployment,
 }
 
 impl Config {
@@ -334,6 +337,7 @@ impl Config {
             remap: None,
             zone: None,
             zone_of: None,
+            deployment: crate::Deployment::Auto,
         }
     }
 }

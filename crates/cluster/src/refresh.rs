@@ -17,6 +17,7 @@ use crate::entry::{Entry, Kind, Place};
 use crate::lifecycle::CloseReason;
 use crate::slab::Key;
 use crate::slot_map::ShardNodes;
+use crate::standalone::{self, Deployment};
 use crate::{Cluster, Event, Instant, RefreshReason, RequestId};
 
 const CLUSTER_SHARDS: &[u8] = b"*2\r\n$7\r\nCLUSTER\r\n$6\r\nSHARDS\r\n";
@@ -49,6 +50,8 @@ pub(crate) struct Refresh {
     /// The last unusable topology answer ("127.0.0.1:6379 answered CLUSTER SLOTS with …"), for
     /// [`DownCause::NoTopology`].
     pub(crate) last_unusable: Option<alloc::string::String>,
+    /// The seeds are a standalone server (see `standalone.rs`).
+    pub(crate) standalone: bool,
 }
 
 impl Refresh {
@@ -62,6 +65,7 @@ impl Refresh {
             failures: 0,
             shards_unsupported: false,
             last_unusable: None,
+            standalone: false,
         }
     }
 
@@ -218,6 +222,21 @@ impl Cluster {
                 "CLUSTER SHARDS"
             };
             if frame.is_error() {
+                if let Frame::SimpleError(line) | Frame::BulkError(line) = &frame
+                    && self.config.deployment == Deployment::Auto
+                    && standalone::says_standalone(line)
+                    && (self.slot_map.known.is_none() || self.refresh.standalone)
+                    && let Some(topology) = standalone::one_shard(&endpoint)
+                {
+                    // A standalone server: the one-shard cluster it amounts to.
+                    self.refresh.standalone = true;
+                    if let Some(r) = self.refresh.round.as_mut() {
+                        r.answers.push(topology);
+                        r.outstanding = r.outstanding.saturating_sub(1);
+                    }
+                    self.maybe_complete_round();
+                    return;
+                }
                 if !slots {
                     // No CLUSTER SHARDS (Redis < 7): ask the same node for CLUSTER SLOTS.
                     if let Frame::SimpleError(line) | Frame::BulkError(line) = &frame

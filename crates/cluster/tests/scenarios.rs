@@ -861,8 +861,10 @@ fn unusable(s: &Script) -> Vec<String> {
 
 #[test]
 fn an_unusable_topology_answer_says_what_was_wrong() {
-    // A standalone server: its own words, and what they mean.
-    let mut s = Script::new(Script::config(A));
+    // A standalone server when only a cluster will do: its own words, and what they mean.
+    let mut config = Script::config(A);
+    config.deployment = slotwise_cluster::Deployment::Cluster;
+    let mut s = Script::new(config);
     let a = s.open(A);
     s.expect_sent(a, &[&["CLUSTER", "SHARDS"]]);
     s.recv(a, "-ERR This instance has cluster support disabled\r\n");
@@ -1091,4 +1093,23 @@ fn round_robin_reads_take_the_replicas_in_turn_and_writes_the_primary() {
     s.expect_sent(a, &[&["SET", "foo", "1"]]);
     s.recv(a, "+OK\r\n");
     assert_eq!(s.reply_of(write), Ok(ok("OK")));
+}
+
+#[test]
+fn a_standalone_seed_runs_as_a_cluster_of_one_shard() {
+    let mut s = Script::new(Script::config(A));
+    let get = s.get(&["GET", "foo"]);
+    let a = s.open(A);
+    s.expect_sent(a, &[&["CLUSTER", "SHARDS"]]);
+    s.recv(a, "-ERR This instance has cluster support disabled\r\n");
+    assert!(unusable(&s).is_empty(), "{:?}", unusable(&s));
+    // Every slot is on the seed: the waiting GET goes there, on the same connection.
+    s.expect_sent(a, &[&["GET", "foo"]]);
+    s.recv(a, "$1\r\nv\r\n");
+    assert_eq!(s.reply_of(get), Ok(Frame::BulkString("v".into())));
+    let other = s.get(&["GET", "bar"]);
+    s.expect_sent(a, &[&["GET", "bar"]]);
+    s.recv(a, "$-1\r\n");
+    assert_eq!(s.reply_of(other), Ok(Frame::NullBulk));
+    s.no_connect();
 }

@@ -22,11 +22,12 @@ mod runtime;
 use std::ops::Deref;
 
 pub use slotwise_client::{
-    AddressRemap, Args, Auth, ClientConfig, Cmd, Credentials, CredentialsProvider, Dial, DownCause,
-    Endpoint, Error, Frame, FromFrame, Handle, Message, MessageKind, PartFailure, Pending,
-    Pipeline, Protocol, PubSubEvent, ReadFrom, Remap, Request, RequestError, Result, Run, RunCmd,
-    SUBSCRIBER_BUFFER, Scan, Script, ServerError, Stats, StreamEntry, StreamReads, Subscriber,
-    SubscriptionKind, Target, TlsOptions, ToArgs, Topology, Transaction, commands, prelude,
+    AddressRemap, Args, Auth, ClientConfig, Cmd, Credentials, CredentialsProvider, Deployment,
+    Dial, DownCause, Endpoint, Error, Frame, FromFrame, Handle, Message, MessageKind, PartFailure,
+    Pending, Pipeline, Protocol, PubSubEvent, ReadFrom, Remap, Request, RequestError, Result, Run,
+    RunCmd, SUBSCRIBER_BUFFER, Scan, Script, ServerError, Stats, StreamEntry, StreamReads,
+    Subscriber, SubscriptionKind, Target, TlsOptions, ToArgs, Topology, Transaction, commands,
+    prelude,
 };
 
 /// A Redis Cluster client on tokio.

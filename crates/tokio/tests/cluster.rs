@@ -529,7 +529,7 @@ async fn connect_and_request_errors_name_their_cause() {
     eprintln!("TLS to a plain port: {e} (after {:?})", t.elapsed());
     assert!(e.to_string().contains("is it a TLS port?"), "{e}");
 
-    // A standalone server: its own answer is shown.
+    // A standalone server where only a cluster will do: its own answer is shown.
     let server =
         slotwise_test_cluster::Server::start(&slotwise_test_cluster::ServerOptions::default())
             .unwrap();
@@ -537,6 +537,7 @@ async fn connect_and_request_errors_name_their_cause() {
     let e = Client::connect(
         ClientConfig::new([format!("127.0.0.1:{}", server.port())])
             .unwrap()
+            .deployment(slotwise_tokio::Deployment::Cluster)
             .connect_wait(Duration::from_secs(5)),
     )
     .await
