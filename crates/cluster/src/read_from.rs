@@ -77,50 +77,70 @@ pub(crate) fn hello_zone(reply: &Frame) -> Option<String> {
 }
 
 impl Cluster {
-    /// The replica to read `slot` from, or `None` for the primary.
+    /// The replica to read `slot` from, or `None` for the primary. Allocates nothing: it counts
+    /// the candidates, picks an index, and walks to it.
     pub(crate) fn replica_for_read(&mut self, slot: u16) -> Option<usize> {
-        let healthy: Vec<usize> = self
-            .slot_map
+        let read_from = self.config.read_from;
+        if read_from == ReadFrom::Primary {
+            return None;
+        }
+        // SameZone: the replicas in the client's zone if one of them works, else all of them.
+        let in_zone = read_from == ReadFrom::SameZone
+            && self.config.zone.is_some()
+            && self
+                .readers(slot, self.config.zone.as_deref())
+                .next()
+                .is_some();
+        let zone = if in_zone {
+            self.config.zone.as_deref()
+        } else {
+            None
+        };
+        let count = self.readers(slot, zone).count() as u64;
+        if count == 0 {
+            return None;
+        }
+        let pick = match read_from {
+            ReadFrom::PreferReplica => self.rng.below(count),
+            _ => {
+                self.reads.turn = self.reads.turn.wrapping_add(1);
+                self.reads.turn % count
+            }
+        };
+        self.readers(slot, zone).nth(usize::try_from(pick).ok()?)
+    }
+
+    /// The replicas of `slot`'s shard that may serve a read now (their connection is not
+    /// failing), only those in `zone` when it is given.
+    fn readers<'a>(&'a self, slot: u16, zone: Option<&'a str>) -> impl Iterator<Item = usize> + 'a {
+        self.slot_map
             .replicas(slot)
             .iter()
             .copied()
-            .filter(|&r| self.node(r).is_some_and(|n| n.failures == 0))
-            .collect();
-        if healthy.is_empty() {
-            return None;
-        }
+            .filter(move |&r| {
+                self.node(r).is_some_and(|n| {
+                    n.failures == 0 && zone.is_none_or(|z| n.zone.as_deref() == Some(z))
+                })
+            })
+    }
+
+    /// Where a shard channel of `slot` is subscribed when reads use replicas: a stable choice (a
+    /// subscription must not hop on every reconcile), the shard's first replica — in the client's
+    /// zone under [`ReadFrom::SameZone`] if one is there. `None`: the primary.
+    pub(crate) fn subscription_replica(&self, slot: u16) -> Option<usize> {
+        let replicas = self.slot_map.replicas(slot);
         match self.config.read_from {
             ReadFrom::Primary => None,
-            ReadFrom::PreferReplica => self.pick_random(&healthy),
-            ReadFrom::RoundRobin => self.pick_in_turn(&healthy),
-            ReadFrom::SameZone => {
-                let mine = self.config.zone.as_deref();
-                let local: Vec<usize> = healthy
-                    .iter()
-                    .copied()
-                    .filter(|&r| {
-                        mine.is_some() && self.node(r).and_then(|n| n.zone.as_deref()) == mine
-                    })
-                    .collect();
-                if local.is_empty() {
-                    self.pick_in_turn(&healthy)
-                } else {
-                    self.pick_in_turn(&local)
-                }
-            }
+            ReadFrom::SameZone => replicas
+                .iter()
+                .copied()
+                .find(|&r| {
+                    self.config.zone.is_some()
+                        && self.node(r).and_then(|n| n.zone.as_ref()) == self.config.zone.as_ref()
+                })
+                .or_else(|| replicas.first().copied()),
+            _ => replicas.first().copied(),
         }
-    }
-
-    fn pick_random(&mut self, nodes: &[usize]) -> Option<usize> {
-        let i = self.rng.below(nodes.len() as u64) as usize;
-        nodes.get(i).copied()
-    }
-
-    fn pick_in_turn(&mut self, nodes: &[usize]) -> Option<usize> {
-        self.reads.turn = self.reads.turn.wrapping_add(1);
-        nodes
-            .get((self.reads.turn % nodes.len() as u64) as usize)
-            .copied()
     }
 
     /// A node's zone as it reported it (`HELLO`), over any mapped one.

@@ -9,7 +9,7 @@ use super::wire::{self, Wire};
 use super::{Expect, RETRY, Status, SubConn, SubscriptionKind};
 use crate::conn::Role;
 use crate::lifecycle::CloseReason;
-use crate::{Cluster, ConnId, Instant, ReadFrom};
+use crate::{Cluster, ConnId, Instant};
 
 impl Cluster {
     /// The nodes a subscription belongs on now.
@@ -20,22 +20,7 @@ impl Cluster {
             }
             SubscriptionKind::ShardChannel => {
                 let slot = slotwise_slot::key_slot(channel).get();
-                // A stable choice (a subscription must not hop on every reconcile): the first
-                // replica, in the client's zone if one is there.
-                let replicas = self.slot_map.replicas(slot);
-                let replica = match self.config.read_from {
-                    ReadFrom::Primary => None,
-                    ReadFrom::SameZone => replicas
-                        .iter()
-                        .copied()
-                        .find(|&r| {
-                            self.config.zone.is_some()
-                                && self.node(r).and_then(|n| n.zone.as_ref())
-                                    == self.config.zone.as_ref()
-                        })
-                        .or_else(|| replicas.first().copied()),
-                    _ => replicas.first().copied(),
-                };
+                let replica = self.subscription_replica(slot);
                 replica
                     .or_else(|| self.slot_map.owner(slot))
                     .into_iter()
