@@ -7,11 +7,6 @@ use slotwise_resp::Frame;
 use crate::typed::{Cmd, RunCmd};
 use crate::{Args, ConvertError, FromFrame, ToArgs, commands};
 
-fn millis(d: Duration) -> u64 {
-    // At least 1 ms: a zero TTL is an error in Redis.
-    u64::try_from(d.as_millis()).unwrap_or(u64::MAX).max(1)
-}
-
 /// `PTTL`'s answer as a time to live: `None` for -1 (no expiry) and -2 (no key).
 fn time_to_live(frame: Frame) -> Result<Option<Duration>, ConvertError> {
     let ms = i64::from_frame(frame)?;
@@ -64,11 +59,6 @@ pub trait KeyCommands: RunCmd {
     /// `PERSIST key`: true if a TTL was removed (idempotent).
     fn persist<K: ToArgs>(&self, key: K) -> Self::Out<bool> {
         self.run(Cmd::new(Args::command("PERSIST").arg(key)).idempotent())
-    }
-
-    /// `PEXPIRE key ms`: true if the key exists (idempotent; at least 1 ms).
-    fn pexpire<K: ToArgs>(&self, key: K, ttl: Duration) -> Self::Out<bool> {
-        self.run(Cmd::new(Args::command("PEXPIRE").arg(key).arg(millis(ttl))).idempotent())
     }
 
     /// `PTTL key`: milliseconds left; -1 without a TTL, -2 if the key does not exist.

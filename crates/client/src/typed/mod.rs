@@ -68,12 +68,7 @@ impl<T: FromFrame> Cmd<T> {
 
     /// An already built request, its reply converted with [`FromFrame`].
     pub fn from_request(request: Request) -> Cmd<T> {
-        Cmd {
-            request,
-            convert: T::from_frame,
-            fallback: None,
-            reply: PhantomData,
-        }
+        Cmd::with_request(request, T::from_frame)
     }
 }
 
@@ -81,12 +76,7 @@ impl<T> Cmd<T> {
     /// The command `args`, its reply converted by `convert` (for shapes a type alone cannot tell,
     /// such as [`pairs`](crate::pairs)).
     pub fn with(args: Args, convert: fn(Frame) -> Result<T, ConvertError>) -> Cmd<T> {
-        Cmd {
-            request: args.into_request(),
-            convert,
-            fallback: None,
-            reply: PhantomData,
-        }
+        Cmd::with_request(args.into_request(), convert)
     }
 
     /// An already built request, its reply converted by `convert`.

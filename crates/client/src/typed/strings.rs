@@ -17,7 +17,7 @@ use crate::{Args, FromFrame, ToArgs, commands};
 /// client.append("log", "line\n").await?;
 /// let first: String = client.getrange("log", 0, 3).await?;
 /// if client.set_nx("lock", "me").await? {
-///     client.pexpire("lock", Duration::from_secs(10)).await?;
+///     client.expire("lock", Duration::from_secs(10)).await?;
 /// }
 /// client.mset([("a", "1"), ("b", "2")]).await?; // split by slot
 /// # let _ = first; Ok(()) }

@@ -24,7 +24,7 @@
     assert_eq!(gone, Some(1));
     run!(client.mset([(k("m1"), "1"), (k("m2"), "2")])).unwrap();
     assert_eq!(run!(client.touch([k("m1"), k("m2"), k("none")])).unwrap(), 2);
-    assert!(run!(client.pexpire(k("m1"), Duration::from_secs(60))).unwrap());
+    assert!(run!(client.expire(k("m1"), Duration::from_secs(60))).unwrap());
     let pttl = run!(client.pttl(k("m1"))).unwrap();
     assert!(pttl > 0 && pttl <= 60_000, "{pttl}");
     assert!(run!(client.persist(k("m1"))).unwrap());
