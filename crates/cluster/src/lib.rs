@@ -100,7 +100,8 @@
 //!   [`DownCause`] says which, with the node's own line). If it was in
 //!   flight, its late reply is dropped and `Timeout { written: true }` says it may have run
 //!   ([`RequestError::maybe_applied`]); if nothing at all came back on that connection since it was
-//!   written, or a reply is still arriving on it (trickled, or cut short), the connection is
+//!   written and it has been silent at least [`Config::suspect_after`] (300 ms without
+//!   suspicion), or a reply is still arriving on it (trickled, or cut short), the connection is
 //!   considered stalled and closed.
 //! - **A node that stops answering** without closing (a paused VM, a long fork, `SIGSTOP`, a
 //!   half-open path) is *suspect* once its shared connection has had requests in flight and heard

@@ -9,6 +9,11 @@ use crate::lifecycle::CloseReason;
 use crate::slab::Key;
 use crate::{Cluster, DownCause, Instant, RequestError};
 
+/// Without suspicion ([`Config::suspect_after`](crate::Config::suspect_after) `None`): how long
+/// a connection must have heard nothing, with requests on it, for a deadline to close it as
+/// stalled.
+const STALL_GRACE: core::time::Duration = core::time::Duration::from_millis(300);
+
 impl Cluster {
     /// Moves time forward and fires everything due.
     pub(crate) fn advance(&mut self, now: Instant) {
@@ -102,12 +107,17 @@ impl Cluster {
                     Lane::Blocking => self.blocking_conn(n, key),
                     Lane::Session(s) => self.session_conn(s),
                 };
-                // Stalled: nothing came since it was written, or a reply is still arriving
-                // (trickled, or a huge one cut short) — either way, the next request would wait
-                // behind it.
+                // Stalled: nothing came since it was written and the connection has been
+                // silent a while (a request sent again with a few milliseconds of its budget
+                // left condemns no healthy connection), or a reply is still arriving (trickled,
+                // or a huge one cut short) — either way, the next request would wait behind it.
+                let grace = self.config.suspect_after.unwrap_or(STALL_GRACE);
+                let now = self.now;
                 let conn_state = conn.and_then(|id| self.node(n)?.conn_ref(id)).map(|c| {
-                    let stalled =
-                        c.last_rx <= sent_at || c.decoder.is_mid_frame() || !c.rbuf.is_empty();
+                    let silent_for = now.saturating_duration_since(c.last_rx.max(c.busy_since));
+                    let stalled = (c.last_rx <= sent_at && silent_for >= grace)
+                        || c.decoder.is_mid_frame()
+                        || !c.rbuf.is_empty();
                     (c.id, c.was_written(key), stalled)
                 });
                 let written = conn_state.is_some_and(|(_, w, _)| w);

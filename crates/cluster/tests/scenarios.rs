@@ -786,6 +786,37 @@ fn a_stuck_connection_is_replaced_by_the_probe_once_its_requests_end() {
 }
 
 #[test]
+fn a_request_sent_again_late_does_not_condemn_the_probe() {
+    let (mut s, _a, b) = ready(Script::config(A));
+    let stuck_set = s.submit(Request::new(["SET", "foo", "1"]).timeout(Duration::from_secs(1)));
+    let stuck_get = s.submit(Request::new(["GET", "foo"]).timeout(Duration::from_millis(1_005)));
+    s.expect_sent(b, &[&["SET", "foo", "1"], &["GET", "foo"]]);
+    s.advance(Duration::from_millis(300));
+    let probe = s.open(B);
+    // The SET's deadline closes the stuck connection; the GET (a read) is sent again on the
+    // probe with 5 ms of its budget left.
+    s.advance(Duration::from_millis(700));
+    assert!(matches!(
+        s.reply_of(stuck_set),
+        Err(RequestError::Timeout { written: true, .. })
+    ));
+    s.expect_closed(b);
+    s.expect_sent_besides_refresh(probe, &[&["GET", "foo"]]);
+    // Its deadline passes 5 ms later, before the probe answered anything: the request ends, but
+    // a connection written to 5 ms ago is not stalled, so the probe stays and serves what comes.
+    s.advance(Duration::from_millis(5));
+    assert!(matches!(
+        s.reply_of(stuck_get),
+        Err(RequestError::Timeout { written: true, .. })
+    ));
+    s.expect_open(probe);
+    let next = s.get(&["GET", "{foo}3"]);
+    s.expect_sent_besides_refresh(probe, &[&["GET", "{foo}3"]]);
+    s.recv(probe, "$1\r\n1\r\n$1\r\n3\r\n");
+    assert_eq!(s.reply_of(next), Ok(Frame::BulkString("3".into())));
+}
+
+#[test]
 fn a_paused_node_answers_in_order_on_its_connection() {
     let (mut s, _a, b) = ready(Script::config(A));
     let set = s.get(&["SET", "foo", "1"]);

@@ -250,6 +250,11 @@ impl Script {
         self.drain();
     }
 
+    /// `conn` has not been closed (by the core) so far.
+    pub fn expect_open(&self, conn: ConnId) {
+        assert!(!self.closes.contains(&conn), "{conn} closed");
+    }
+
     pub fn expect_closed(&mut self, conn: ConnId) {
         let pos = self
             .closes
