@@ -4,6 +4,11 @@
 //! ever another request's (the echoing server answers each keyed command with a tag naming its
 //! unique key; a push frame or `+QUEUED` outside a session is never a reply), and the core's
 //! `Stats` agree with what came out.
+//!
+//! [`sentinel`] runs the same steps against a Sentinel deployment: two sentinels asked and
+//! watched, whose answers (primary address, replicas, `ROLE`) and failover events
+//! (`+switch-master`, `+try-failover`, `+failover-end`) the echoing server and the canned replies
+//! give, alongside everything else.
 
 use std::collections::{HashMap, HashSet};
 use std::time::Duration;
@@ -11,7 +16,8 @@ use std::time::Duration;
 use arbitrary::{Arbitrary, Unstructured};
 use bytes::BytesMut;
 use slotwise_cluster::{
-    Cluster, Config, ConnId, Endpoint, Frame, Input, Instant, Output, Request, RequestId, SessionId,
+    Cluster, Config, ConnId, Endpoint, Frame, Input, Instant, Output, Request, RequestId,
+    SentinelConfig, SessionId,
 };
 use slotwise_resp::Decoder;
 
@@ -185,6 +191,15 @@ impl Net {
                     r
                 }
                 b"CLUSTER" => ONE_SHARD.to_vec(),
+                b"SENTINEL"
+                    if args
+                        .get(1)
+                        .is_some_and(|a| a.eq_ignore_ascii_case(b"REPLICAS")) =>
+                {
+                    SENTINEL_REPLICAS.to_vec()
+                }
+                b"SENTINEL" => MASTER_ADDR.to_vec(),
+                b"ROLE" => ROLE_MASTER.to_vec(),
                 b"SCAN" => b"*2\r\n$1\r\n0\r\n*1\r\n$1\r\nk\r\n".to_vec(),
                 b"ASKING" | b"MULTI" | b"WATCH" | b"UNWATCH" | b"DISCARD" | b"READONLY" => {
                     b"+OK\r\n".to_vec()
@@ -220,6 +235,15 @@ const SESSION_COMMANDS: &[&[&str]] = &[
 /// `CLUSTER SHARDS`: one shard, every slot on 127.0.0.1:7000.
 const ONE_SHARD: &[u8] = b"*1\r\n*4\r\n$5\r\nslots\r\n*2\r\n:0\r\n:16383\r\n$5\r\nnodes\r\n*1\r\n*8\r\n$2\r\nid\r\n$1\r\na\r\n$4\r\nport\r\n:7000\r\n$2\r\nip\r\n$9\r\n127.0.0.1\r\n$4\r\nrole\r\n$6\r\nmaster\r\n";
 
+/// `SENTINEL GET-MASTER-ADDR-BY-NAME m`: 127.0.0.1:7000.
+const MASTER_ADDR: &[u8] = b"*2\r\n$9\r\n127.0.0.1\r\n$4\r\n7000\r\n";
+
+/// `SENTINEL REPLICAS m`: one replica, 127.0.0.1:7001.
+const SENTINEL_REPLICAS: &[u8] = b"*1\r\n*6\r\n$2\r\nip\r\n$9\r\n127.0.0.1\r\n$4\r\nport\r\n$4\r\n7001\r\n$5\r\nflags\r\n$5\r\nslave\r\n";
+
+/// `ROLE` of a primary.
+const ROLE_MASTER: &[u8] = b"*3\r\n$6\r\nmaster\r\n:0\r\n*0\r\n";
+
 /// `HELLO 3`'s answer.
 const HELLO_OK: &[u8] = b"%1\r\n$6\r\nserver\r\n$5\r\nredis\r\n";
 
@@ -249,6 +273,14 @@ const REPLIES: &[&[u8]] = &[
     b">2\r\n$10\r\ninvalidate\r\n*0\r\n",
     b"*-1\r\n",
     ONE_SHARD,
+    MASTER_ADDR,
+    SENTINEL_REPLICAS,
+    ROLE_MASTER,
+    b"*5\r\n$5\r\nslave\r\n$9\r\n127.0.0.1\r\n:7001\r\n$9\r\nconnected\r\n:0\r\n",
+    b">3\r\n$7\r\nmessage\r\n$14\r\n+switch-master\r\n$31\r\nm 127.0.0.1 7000 127.0.0.1 7001\r\n",
+    b"*3\r\n$7\r\nmessage\r\n$14\r\n+switch-master\r\n$31\r\nm 127.0.0.1 7001 127.0.0.1 7000\r\n",
+    b">3\r\n$7\r\nmessage\r\n$13\r\n+try-failover\r\n$25\r\nmaster m 127.0.0.1 7000 0\r\n",
+    b">3\r\n$7\r\nmessage\r\n$13\r\n+failover-end\r\n$23\r\nmaster m 127.0.0.1 7000\r\n",
     b"*2\r\n*3\r\n:0\r\n:8191\r\n*2\r\n$9\r\n127.0.0.1\r\n:7000\r\n*3\r\n:8192\r\n:16383\r\n*2\r\n$9\r\n127.0.0.1\r\n:7001\r\n",
 ];
 
@@ -271,10 +303,26 @@ const COMMANDS: &[&[&str]] = &[
     &["XREAD", "BLOCK", "100", "STREAMS", "s", "$"],
 ];
 
-/// The fuzz body.
+/// The fuzz body: a cluster.
 pub fn events(data: &[u8]) {
+    run(data, Config::new([Endpoint::new("127.0.0.1", 7000)]));
+}
+
+/// The fuzz body: a Sentinel deployment (see the module docs).
+pub fn sentinel(data: &[u8]) {
+    let sentinels = vec![
+        Endpoint::new("127.0.0.1", 26379),
+        Endpoint::new("127.0.0.1", 26380),
+    ];
+    let mut config = Config::new(sentinels.clone());
+    let mut s = SentinelConfig::new("m", sentinels);
+    s.failover_hold = Some(Duration::from_millis(300));
+    config.sentinel = Some(s);
+    run(data, config);
+}
+
+fn run(data: &[u8], mut config: Config) {
     let mut u = Unstructured::new(data);
-    let mut config = Config::new([Endpoint::new("127.0.0.1", 7000)]);
     config.queue_bound = 8;
     config.request_timeout = Duration::from_millis(500);
     let mut now = Instant::ZERO;

@@ -13,6 +13,7 @@ const TARGETS: &[(&str, Target)] = &[
     ("topology_slots", crate::topology::slots),
     ("topology_nodes", crate::topology::nodes),
     ("cluster_events", crate::cluster::events),
+    ("cluster_sentinel", crate::cluster::sentinel),
 ];
 
 /// Mutations per target, on top of the seeds.

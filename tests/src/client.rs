@@ -82,6 +82,8 @@ pub struct ClientSpec {
     pub auth: Option<(String, String)>,
     /// The default request deadline.
     pub request_timeout: Duration,
+    /// A seed URL used instead of `seeds` (`redis+sentinel://…/MASTER`).
+    pub url: Option<String>,
 }
 
 impl ClientSpec {
@@ -98,6 +100,7 @@ impl ClientSpec {
             }),
             auth: cluster.options().acl.clone(),
             request_timeout: Duration::from_secs(10),
+            url: None,
         }
     }
 }

@@ -52,6 +52,7 @@ macro_rules! scenario_tests {
             multi_node_commands_pipelines_and_scan => multi_node,
             pubsub_through_failover_kill_and_restart => pubsub_faults,
             pubsub_shard_channels_keyspace_and_migration => pubsub_shards_and_keyspace,
+            sentinel_failover_and_kill_under_load => sentinel_failover_and_kill,
         );
     };
     (@tests $adapter:expr; $($test:ident => $scenario:ident,)*) => {

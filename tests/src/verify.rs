@@ -9,7 +9,7 @@
 use std::collections::BTreeMap;
 
 use slotwise_cluster::Frame;
-use slotwise_test_cluster::Cluster;
+use slotwise_test_cluster::{Cluster, Conn};
 
 use crate::keys;
 use crate::load::LoadReport;
@@ -62,28 +62,36 @@ pub fn read_counters(cluster: &Cluster, report: &LoadReport) -> BTreeMap<usize, 
     let mut values = BTreeMap::new();
     for (port, slots) in by_node {
         let mut conn = cluster.conn(port).expect("connect to a primary");
-        for chunk in slots.chunks(500) {
-            for &slot in chunk {
-                conn.send(["GET", keys::counter_in(report.namespace, slot).as_str()])
-                    .expect("send GET");
-            }
-            for &slot in chunk {
-                let value = match conn.read().expect("read GET") {
-                    Frame::BulkString(b) => std::str::from_utf8(&b)
-                        .ok()
-                        .and_then(|s| s.parse().ok())
-                        .expect("a counter holds an integer"),
-                    Frame::NullBulk | Frame::Null => 0,
-                    other => panic!(
-                        "GET {} on {port}: {other:?}",
-                        keys::counter_in(report.namespace, slot)
-                    ),
-                };
-                values.insert(slot, value);
-            }
-        }
+        read_counters_on(&mut conn, report.namespace, &slots, &mut values);
     }
     values
+}
+
+/// Reads the counters of `slots` in `namespace` over `conn` (pipelined, 500 at a time) into
+/// `values`; a missing counter reads 0.
+pub fn read_counters_on(
+    conn: &mut Conn,
+    namespace: &str,
+    slots: &[usize],
+    values: &mut BTreeMap<usize, i64>,
+) {
+    for chunk in slots.chunks(500) {
+        for &slot in chunk {
+            conn.send(["GET", keys::counter_in(namespace, slot).as_str()])
+                .expect("send GET");
+        }
+        for &slot in chunk {
+            let value = match conn.read().expect("read GET") {
+                Frame::BulkString(b) => std::str::from_utf8(&b)
+                    .ok()
+                    .and_then(|s| s.parse().ok())
+                    .expect("a counter holds an integer"),
+                Frame::NullBulk | Frame::Null => 0,
+                other => panic!("GET {}: {other:?}", keys::counter_in(namespace, slot)),
+            };
+            values.insert(slot, value);
+        }
+    }
 }
 
 /// Checks every counter; `loss_allowed(slot)` says where acknowledged writes may be missing.

@@ -34,12 +34,16 @@ pub(crate) struct Connect {
     timeout: Option<Duration>,
     protocol: Option<Protocol>,
     limits: Option<Limits>,
+    /// A Sentinel seed (`redis+sentinel://…/MASTER`), checked when given.
+    sentinel: Option<String>,
 }
 
-/// A word is a seed (`HOST:PORT`, `[v6]:PORT`, `redis://…`) rather than a command name.
+/// A word is a seed (`HOST:PORT`, `[v6]:PORT`, `redis://…`, `redis+sentinel://…`) rather than
+/// a command name.
 pub(crate) fn looks_like_seed(word: &str) -> bool {
     word.starts_with("redis://")
         || word.starts_with("rediss://")
+        || is_sentinel(word)
         || word
             .rsplit_once(':')
             .is_some_and(|(h, p)| !h.is_empty() && !p.is_empty() && p.parse::<u16>().is_ok())
@@ -99,6 +103,13 @@ impl Connect {
 
     /// A seed given as a word (`-c HOST:PORT`, `topology watch HOST:PORT`).
     pub(crate) fn seed(&mut self, word: &str) -> Result<(), Failure> {
+        if is_sentinel(word) {
+            // `[user:pass@]` in it authenticates to the sentinels and the nodes.
+            ClientConfig::new([word]).map_err(|e| Failure::Usage(e.to_string()))?;
+            self.tls |= word.starts_with("rediss+");
+            self.sentinel = Some(word.to_owned());
+            return Ok(());
+        }
         if word.starts_with("redis://") || word.starts_with("rediss://") {
             return self.uri(word);
         }
@@ -203,7 +214,14 @@ impl Connect {
 
     /// The client configuration.
     pub(crate) fn config(&self) -> ClientConfig {
-        let mut config = ClientConfig::from_endpoints([self.endpoint()]);
+        let mut config = match self
+            .sentinel
+            .as_ref()
+            .and_then(|url| ClientConfig::new([url]).ok())
+        {
+            Some(config) => config,
+            None => ClientConfig::from_endpoints([self.endpoint()]),
+        };
         if let Some(t) = self.timeout {
             config = config.request_timeout(t).connect_wait(t);
         }
@@ -236,8 +254,25 @@ impl Connect {
 
     /// Connects (waits for the cluster's topology).
     pub(crate) fn connect(&self) -> Result<Client, Failure> {
+        let target = match &self.sentinel {
+            Some(url) => redact(url),
+            None => self.endpoint().to_string(),
+        };
         Client::connect(self.config())
-            .map_err(|e| Failure::Input(format!("connecting to {}: {e}", self.endpoint())))
+            .map_err(|e| Failure::Input(format!("connecting to {target}: {e}")))
+    }
+}
+
+/// A `redis+sentinel://` (or `rediss+sentinel://`) seed.
+fn is_sentinel(word: &str) -> bool {
+    word.starts_with("redis+sentinel://") || word.starts_with("rediss+sentinel://")
+}
+
+/// A URL with its `user:pass@` left out, for messages.
+fn redact(url: &str) -> String {
+    match (url.split_once("://"), url.rsplit_once('@')) {
+        (Some((scheme, _)), Some((_, rest))) => format!("{scheme}://{rest}"),
+        _ => url.to_owned(),
     }
 }
 
@@ -301,6 +336,20 @@ mod tests {
         assert!(looks_like_seed("127.0.0.1:7000"));
         assert!(looks_like_seed("[::1]:7000"));
         assert!(looks_like_seed("redis://h"));
+        assert!(looks_like_seed("redis+sentinel://h:26379/m"));
+        let mut c = Connect::default();
+        c.seed("rediss+sentinel://app:pw@127.0.0.1:26379,127.0.0.1:26380/mymaster")
+            .unwrap();
+        assert!(c.tls);
+        let config = c.config();
+        let sentinel = config.core.sentinel.expect("a sentinel configuration");
+        assert_eq!(sentinel.master, "mymaster");
+        assert_eq!(sentinel.sentinels.len(), 2);
+        assert_eq!(
+            redact("redis+sentinel://app:pw@h:1/m"),
+            "redis+sentinel://h:1/m"
+        );
+        assert!(Connect::default().seed("redis+sentinel://h:1").is_err());
         assert!(!looks_like_seed("GET"));
         assert!(!looks_like_seed("a:b"));
         assert!(!looks_like_seed(":7000"));

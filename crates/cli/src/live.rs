@@ -43,7 +43,9 @@ for a single command; on a terminal it shows a prompt (127.0.0.1:7000> ); `quit`
 
 Options come before CMD, in any order. Every word after CMD is an argument of CMD, even one that looks
 like an option: `GET k --json` sends \"--json\" to the server (slotwise notes it on stderr).
-  -c [HOST:PORT]     cluster mode (always on); a HOST:PORT or redis:// URI right after it is the seed
+  -c [HOST:PORT]     cluster mode (always on); a HOST:PORT or redis:// URI right after it is the seed;
+                     redis+sentinel://[USER:PASS@]HOST:PORT[,HOST:PORT...]/MASTER asks those sentinels
+                     for the primary named MASTER (rediss+sentinel://: TLS)
   -h HOST            server hostname (default 127.0.0.1); -h as the last word prints this help
   -p PORT            server port (default 6379)
   -u URI             redis://[[USER]:PASSWORD@]HOST[:PORT][/DB] (rediss:// turns TLS on)

@@ -681,3 +681,35 @@ fn a_standalone_server_like_redis_cli() {
     );
     assert!(o.status.success());
 }
+
+/// A Sentinel-managed primary: `-c redis+sentinel://…/MASTER` asks the sentinels for it.
+#[test]
+fn a_sentinel_seed() {
+    let group =
+        slotwise_test_cluster::SentinelGroup::start(&Default::default()).expect("sentinels start");
+    let hosts: Vec<String> = group
+        .sentinel_ports()
+        .iter()
+        .map(|p| format!("127.0.0.1:{p}"))
+        .collect();
+    let url = format!(
+        "redis+sentinel://{}/{}",
+        hosts.join(","),
+        group.master_name()
+    );
+    let o = slotwise(&["-c", &url, "INCR", "cli-sentinel"]);
+    assert_eq!(stdout(&o), "(integer) 1\n", "{}", stderr(&o));
+    assert!(o.status.success());
+    let primary = group.primary_port().expect("the primary");
+    let mut conn = group.conn(primary).expect("a connection to the primary");
+    assert_eq!(conn.text(["GET", "cli-sentinel"]).expect("GET"), "1");
+    // A name the sentinels do not monitor: a clear error naming it.
+    let wrong = format!("redis+sentinel://{}/nosuch", hosts.join(","));
+    let o = slotwise(&["-c", &wrong, "--timeout", "2", "PING"]);
+    assert!(!o.status.success());
+    assert!(
+        stderr(&o).contains("monitors no primary named `nosuch`"),
+        "{}",
+        stderr(&o)
+    );
+}

@@ -47,15 +47,46 @@ pub struct ClientConfig {
 impl ClientConfig {
     /// A configuration with these seeds: `host:port`, `[v6]:port`, a bare `host` (port 6379), or
     /// `redis://host:port` / `rediss://host:port` (the latter turns TLS on with the system roots).
+    ///
+    /// A Sentinel-managed primary is one seed
+    /// `redis+sentinel://[user:pass@]HOST:PORT[,HOST:PORT…]/MASTER` (`rediss+sentinel://` for TLS
+    /// to the sentinels and the nodes): the sentinels at those addresses are asked for the primary
+    /// named `MASTER`. The credentials (percent-encoded; `:pass@` for the `default` user)
+    /// authenticate to the sentinels and the nodes alike; see
+    /// [`ClientConfig::sentinel_credentials`] when they differ.
     pub fn new<I>(seeds: I) -> Result<ClientConfig, Error>
     where
         I: IntoIterator,
         I::Item: AsRef<str>,
     {
+        let seeds: Vec<String> = seeds.into_iter().map(|s| s.as_ref().to_owned()).collect();
+        if let Some(url) = seeds
+            .iter()
+            .find(|s| crate::sentinel_url::is_sentinel_url(s))
+        {
+            if seeds.len() > 1 {
+                return Err(Error::Config(
+                    "a redis+sentinel:// seed lists all the sentinels: give it alone".into(),
+                ));
+            }
+            let parsed = crate::sentinel_url::parse(url)?;
+            let mut config = ClientConfig::from_endpoints(parsed.sentinels.clone());
+            config.core.sentinel = Some(slotwise_cluster::SentinelConfig::new(
+                parsed.master,
+                parsed.sentinels,
+            ));
+            if let Some(auth) = parsed.auth {
+                config.core.credentials = Credentials::Static(auth);
+            }
+            if parsed.tls {
+                config.tls = Some(TlsOptions::system_roots());
+            }
+            return Ok(config);
+        }
         let mut tls = false;
         let mut endpoints = Vec::new();
-        for seed in seeds {
-            let (endpoint, wants_tls) = parse_seed(seed.as_ref())?;
+        for seed in &seeds {
+            let (endpoint, wants_tls) = parse_seed(seed)?;
             tls |= wants_tls;
             endpoints.push(endpoint);
         }
@@ -101,6 +132,16 @@ impl ClientConfig {
     #[must_use]
     pub fn deployment(mut self, deployment: slotwise_cluster::Deployment) -> Self {
         self.core.deployment = deployment;
+        self
+    }
+
+    /// How to authenticate to the sentinels when it differs from the nodes (a Sentinel seed,
+    /// see [`ClientConfig::new`]; sentinels have their own `requirepass`).
+    #[must_use]
+    pub fn sentinel_credentials(mut self, credentials: Credentials) -> Self {
+        if let Some(s) = self.core.sentinel.as_mut() {
+            s.credentials = Some(credentials);
+        }
         self
     }
 

@@ -71,6 +71,7 @@ mod handle;
 mod pipeline;
 mod scan;
 mod script;
+mod sentinel_url;
 mod stream;
 mod subscriber;
 mod tls;

@@ -111,6 +111,8 @@ pub struct Cluster {
     /// Subscriptions and subscriber connections.
     pub(crate) pubsub: crate::pubsub::PubSub,
     pub(crate) suspicion: crate::suspicion::Suspicion,
+    /// A Sentinel deployment's rounds, watches and write hold.
+    pub(crate) sentinel: crate::sentinel::Sentinels,
 }
 
 impl core::fmt::Debug for Cluster {
@@ -159,8 +161,10 @@ impl Cluster {
             scans: crate::scan::Scans::default(),
             pubsub: crate::pubsub::PubSub::default(),
             suspicion: crate::suspicion::Suspicion::default(),
+            sentinel: crate::sentinel::Sentinels::default(),
         };
         cluster.start_refresh(RefreshReason::Bootstrap, true);
+        cluster.sentinel_watch_timers();
         cluster
     }
 

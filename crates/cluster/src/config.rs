@@ -309,6 +309,10 @@ pub struct Config {
     /// A cluster, or also a standalone server (the default: a seed that says cluster support is
     /// disabled is run as a one-shard cluster). See [`Deployment`](crate::Deployment).
     pub deployment: crate::Deployment,
+    /// A Sentinel-managed primary: the sentinels are asked for it instead of the seeds for a
+    /// cluster topology (see the crate docs). `None` (the default): a cluster or a standalone
+    /// server, from the seeds.
+    pub sentinel: Option<crate::SentinelConfig>,
 }
 
 impl Config {
@@ -338,6 +342,7 @@ impl Config {
             zone: None,
             zone_of: None,
             deployment: crate::Deployment::Auto,
+            sentinel: None,
         }
     }
 }

@@ -45,6 +45,9 @@ pub(crate) enum Role {
     /// The node's subscriber connection (pub/sub, see the `pubsub` module): no requests, only
     /// subscriptions, their messages and pings.
     Subscriber,
+    /// A sentinel's watch connection (see `sentinel/watch.rs`): subscribed to its failover
+    /// events.
+    SentinelWatch,
 }
 
 /// Who holds a dedicated connection.

@@ -16,6 +16,21 @@ pub(crate) enum Kind {
     Part { plan: u64, index: u32 },
     /// A request of cluster `SCAN` step `step` (see `scan.rs`).
     Scan { step: u64 },
+    /// A question of Sentinel refresh round `round`, for the part of sentinel `ask` (see
+    /// `sentinel/mod.rs`).
+    Sentinel {
+        round: u64,
+        question: crate::sentinel::Question,
+        ask: u32,
+    },
+}
+
+impl Kind {
+    /// A question the core asks to learn the topology (its answer goes to the refresh, never
+    /// to a caller; a connection lost ends it rather than retries it).
+    pub(crate) fn is_topology_question(&self) -> bool {
+        matches!(self, Kind::Refresh { .. } | Kind::Sentinel { .. })
+    }
 }
 
 /// Which kind of connection a request runs on.

@@ -361,6 +361,12 @@ pub enum DownCause {
         /// [`Event::TopologyUnusable`](crate::Event::TopologyUnusable)), if there was one.
         last_unusable: Option<String>,
     },
+    /// The sentinels are failing the primary over: writes wait for the new primary (see
+    /// [`SentinelConfig::failover_hold`](crate::SentinelConfig::failover_hold)).
+    FailingOver {
+        /// The primary's name.
+        master: String,
+    },
 }
 
 impl fmt::Display for DownCause {
@@ -374,6 +380,10 @@ impl fmt::Display for DownCause {
             DownCause::NoTopology {
                 last_unusable: Some(last),
             } => write!(f, "no topology yet: {last}"),
+            DownCause::FailingOver { master } => write!(
+                f,
+                "the sentinels are failing over primary `{master}`: writes wait for the new one"
+            ),
         }
     }
 }

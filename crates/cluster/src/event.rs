@@ -43,6 +43,8 @@ pub enum RefreshReason {
     /// A node stopped answering with requests in flight (see
     /// [`Config::suspect_after`](crate::Config::suspect_after)), and still serves slots.
     NodeSuspect,
+    /// A sentinel announced a new primary (`+switch-master`).
+    SentinelSwitch,
 }
 
 impl fmt::Display for RefreshReason {
@@ -57,6 +59,7 @@ impl fmt::Display for RefreshReason {
             RefreshReason::Retry => "retry",
             RefreshReason::NodeSuspect => "node suspect",
             RefreshReason::StaleSlotMap => "stale slot map",
+            RefreshReason::SentinelSwitch => "sentinel switch",
         })
     }
 }
@@ -144,5 +147,19 @@ pub enum Event {
         endpoint: Endpoint,
         /// What came.
         what: String,
+    },
+    /// A sentinel says a failover of the primary begins (`+try-failover`): writes wait for its
+    /// switch (see [`SentinelConfig::failover_hold`](crate::SentinelConfig::failover_hold)).
+    SentinelFailover {
+        /// The primary's name.
+        master: String,
+    },
+    /// A sentinel announced the new primary (`+switch-master`): a refresh checks it, and
+    /// requests go there once it is the routing table's.
+    SentinelSwitch {
+        /// The primary's name.
+        master: String,
+        /// The new primary.
+        to: Endpoint,
     },
 }

@@ -115,6 +115,12 @@
 //!   requests never overtake what is in flight on the silent connection (the node may be only
 //!   paused): if its path is stuck, the queue goes on the probe once those requests have passed
 //!   their deadline.
+//! - **Sentinel** ([`Config::sentinel`], [`SentinelConfig`]): the primary comes from the
+//!   sentinels (`SENTINEL GET-MASTER-ADDR-BY-NAME`, `SENTINEL REPLICAS`), checked with `ROLE`;
+//!   every sentinel is watched for `+switch-master` ([`Event::SentinelSwitch`]); from
+//!   `+try-failover` ([`Event::SentinelFailover`]) writes wait for the new primary (the old one
+//!   would acknowledge writes its demotion discards), and one whose deadline comes first ends
+//!   [`RequestError::ClusterDown`] with [`DownCause::FailingOver`].
 //! - **Isolation.** Each node has its own queue and connection: a failing node delays only requests
 //!   for its slots.
 //! - **Bounded memory.** [`Config::queue_bound`] requests per node (queued + in flight), decoder
@@ -178,6 +184,7 @@ mod request;
 mod rng;
 mod routing;
 mod scan;
+mod sentinel;
 mod session;
 mod slab;
 mod slot_map;
@@ -204,6 +211,7 @@ pub use pubsub::{Message, MessageKind, PubSubEvent, SubscriberId, SubscriptionKi
 pub use read_from::ZoneOf;
 pub use remap::{AddressRemap, Dial, Remap};
 pub use request::Request;
+pub use sentinel::SentinelConfig;
 pub use session::SessionId;
 pub use standalone::Deployment;
 pub use stats::Stats;

@@ -7,7 +7,7 @@ use alloc::vec::Vec;
 use slotwise_resp::DecodeError;
 
 use crate::conn::{Conn, Holder, Phase, Role, Waiting};
-use crate::entry::{Kind, Lane, Place};
+use crate::entry::{Lane, Place};
 use crate::handshake::{self, Outcome, Step};
 use crate::slab::Key;
 use crate::stateful;
@@ -71,6 +71,7 @@ impl Cluster {
             Role::Shared => n.conn = Some(conn),
             Role::Dedicated(_) => n.dedicated.push(conn),
             Role::Subscriber => n.subscriber = Some(conn),
+            Role::SentinelWatch => n.watch = Some(conn),
         }
         self.conns.insert(id, node);
         self.node_timer = self.node_timer.min(ready_by);
@@ -104,8 +105,17 @@ impl Cluster {
         let Some(n) = self.node(node) else {
             return;
         };
-        let auth = self.config.credentials.for_endpoint(&n.endpoint);
-        let readonly = n.serves_reads;
+        let sentinel = self.config.sentinel.as_ref();
+        let auth = match sentinel.filter(|s| s.sentinels.contains(&n.endpoint)) {
+            Some(s) => s
+                .credentials
+                .as_ref()
+                .unwrap_or(&self.config.credentials)
+                .for_endpoint(&n.endpoint),
+            None => self.config.credentials.for_endpoint(&n.endpoint),
+        };
+        // `READONLY` is for cluster replicas (a standalone or Sentinel replica serves reads as is).
+        let readonly = n.serves_reads && sentinel.is_none() && !self.refresh.standalone;
         let client_name = self.config.client_name.clone();
         let plan = handshake::Plan {
             resp3,
@@ -148,6 +158,7 @@ impl Cluster {
             Some(Role::Shared) => {}
             Some(Role::Dedicated(holder)) => self.on_dedicated_ready(node, id, holder),
             Some(Role::Subscriber) => self.on_subscriber_ready(id),
+            Some(Role::SentinelWatch) => self.sentinel_watch_ready(node, id),
             None => {}
         }
     }
@@ -214,6 +225,7 @@ impl Cluster {
                 return;
             };
             let subscriber = c.role == Role::Subscriber && c.phase == Phase::Ready;
+            let watch = c.role == Role::SentinelWatch && c.phase == Phase::Ready;
             let frame = match c.decoder.decode(&mut c.rbuf) {
                 Ok(Some(frame)) => frame,
                 Ok(None) => return,
@@ -224,6 +236,10 @@ impl Cluster {
             };
             if subscriber {
                 self.on_subscriber_frame(node, conn, frame);
+                continue;
+            }
+            if watch {
+                self.sentinel_heard(&frame);
                 continue;
             }
             if let slotwise_resp::Frame::Push(items) = &frame {
@@ -333,7 +349,7 @@ impl Cluster {
                 (Place::Abandoned, _, _) => {
                     self.entries.remove(key);
                 }
-                (_, Kind::Refresh { .. }, _) => self.finish(
+                (_, kind, _) if kind.is_topology_question() => self.finish(
                     key,
                     Err(RequestError::ClusterDown {
                         slot: None,
@@ -426,6 +442,9 @@ impl Cluster {
             let place_again = !matches!(reason, CloseReason::Released);
             self.subscriber_conn_lost(node, id, last_rx, place_again);
         }
+        if conn.role == Role::SentinelWatch {
+            self.sentinel_watch_lost(node);
+        }
         if was_suspect {
             self.suspect_gone(node);
         }
@@ -441,7 +460,7 @@ impl Cluster {
             .copied()
             .filter(|&k| {
                 self.entries.get(k).is_some_and(|e| {
-                    e.place == Place::Queued(node) && matches!(e.kind, Kind::Refresh { .. })
+                    e.place == Place::Queued(node) && e.kind.is_topology_question()
                 })
             })
             .collect();
@@ -475,10 +494,12 @@ impl Cluster {
                 && n.dedicated.is_empty()
                 && n.subscriber.is_none()
                 && n.suspect.is_none()
+                && n.watch.is_none()
                 && n.pool_waiting.is_empty()
         }) && !self.slot_map.references(node)
             && !self.pubsub.uses(node)
             && !self.refresh.uses(node)
+            && !self.sentinel.uses(node)
             && !self.plans.uses(node)
             && !self.scans.uses(node);
         if !unused {

@@ -31,6 +31,8 @@ pub(crate) struct Node {
     /// The shared connection set aside as suspect (see `suspicion.rs`): draining, nothing new
     /// written on it; its replies still count.
     pub(crate) suspect: Option<Conn>,
+    /// A sentinel's watch connection (Sentinel deployments only).
+    pub(crate) watch: Option<Conn>,
     /// Who waits for a dedicated connection (the pool is at its bound); may hold stale holders.
     pub(crate) pool_waiting: VecDeque<Holder>,
     /// Requests waiting for the connection (may hold stale keys of requests that ended).
@@ -56,6 +58,7 @@ impl Node {
             conn: None,
             dedicated: Vec::new(),
             subscriber: None,
+            watch: None,
             suspect: None,
             pool_waiting: VecDeque::new(),
             queue: VecDeque::new(),
@@ -81,22 +84,25 @@ impl Node {
 
     /// The node's connection `id`: the shared one or one of the dedicated pool.
     pub(crate) fn conn_mut(&mut self, id: crate::ConnId) -> Option<&mut Conn> {
-        match (&mut self.conn, &mut self.subscriber, &mut self.suspect) {
-            (Some(c), _, _) if c.id == id => Some(c),
-            (_, Some(c), _) if c.id == id => Some(c),
-            (_, _, Some(c)) if c.id == id => Some(c),
-            _ => self.dedicated.iter_mut().find(|c| c.id == id),
+        let singles = [
+            &mut self.conn,
+            &mut self.subscriber,
+            &mut self.suspect,
+            &mut self.watch,
+        ];
+        match singles.into_iter().flatten().find(|c| c.id == id) {
+            Some(c) => Some(c),
+            None => self.dedicated.iter_mut().find(|c| c.id == id),
         }
     }
 
     /// The node's connection `id`, read-only.
     pub(crate) fn conn_ref(&self, id: crate::ConnId) -> Option<&Conn> {
-        match (&self.conn, &self.subscriber, &self.suspect) {
-            (Some(c), _, _) if c.id == id => Some(c),
-            (_, Some(c), _) if c.id == id => Some(c),
-            (_, _, Some(c)) if c.id == id => Some(c),
-            _ => self.dedicated.iter().find(|c| c.id == id),
-        }
+        [&self.conn, &self.subscriber, &self.suspect, &self.watch]
+            .into_iter()
+            .flatten()
+            .find(|c| c.id == id)
+            .or_else(|| self.dedicated.iter().find(|c| c.id == id))
     }
 
     /// Takes connection `id` out of the node.
@@ -109,6 +115,9 @@ impl Node {
         }
         if self.suspect.as_ref().is_some_and(|c| c.id == id) {
             return self.suspect.take();
+        }
+        if self.watch.as_ref().is_some_and(|c| c.id == id) {
+            return self.watch.take();
         }
         let i = self.dedicated.iter().position(|c| c.id == id)?;
         Some(self.dedicated.swap_remove(i))

@@ -69,6 +69,11 @@ impl Cluster {
             }
             Kind::Part { plan, index } => self.on_part(plan, index, entry.node, result),
             Kind::Scan { step } => self.on_scan_part(step, result),
+            Kind::Sentinel {
+                round,
+                question,
+                ask,
+            } => self.on_sentinel_result(round, question, ask, result.ok()),
         }
     }
 
@@ -86,6 +91,11 @@ impl Cluster {
             Kind::Refresh { round, slots } => self.on_refresh_result(round, slots, pinned, None),
             Kind::Part { plan, index } => self.on_part(plan, index, node, Err(error)),
             Kind::Scan { step } => self.on_scan_part(step, Err(error)),
+            Kind::Sentinel {
+                round,
+                question,
+                ask,
+            } => self.on_sentinel_result(round, question, ask, None),
         }
     }
 

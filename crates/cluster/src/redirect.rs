@@ -6,7 +6,7 @@
 use slotwise_resp::Frame;
 use slotwise_topology::Endpoint;
 
-use crate::entry::{Kind, Lane, Place};
+use crate::entry::{Lane, Place};
 use crate::slab::Key;
 use alloc::string::String;
 
@@ -101,7 +101,7 @@ impl Cluster {
             self.entries.remove(key);
             return;
         }
-        if let Kind::Refresh { .. } = entry.kind {
+        if entry.kind.is_topology_question() {
             self.finish(key, Ok(frame));
             return;
         }

@@ -129,7 +129,12 @@ impl Cluster {
             None => Instant::MAX,
         };
         let mut known: Vec<usize> = Vec::new();
-        if !seeds && let Some(topology) = &self.slot_map.known {
+        let sentinel = self.config.sentinel.is_some();
+        if sentinel {
+            // A Sentinel deployment: its sentinels are asked, always.
+            known = self.sentinel_nodes();
+            known.dedup();
+        } else if !seeds && let Some(topology) = &self.slot_map.known {
             let endpoints: Vec<_> = topology
                 .nodes()
                 .filter(|n| !matches!(n.health, Health::Failed))
@@ -140,8 +145,8 @@ impl Cluster {
                 known.push(i);
             }
         }
-        let from_seeds = known.is_empty();
-        if from_seeds {
+        let from_seeds = known.is_empty() || sentinel;
+        if known.is_empty() && !sentinel {
             let seeds = self.config.seeds.clone();
             for s in &seeds {
                 let i = self.node_for(s);
@@ -163,11 +168,12 @@ impl Cluster {
             })
             .collect();
         order.sort_unstable();
-        let targets: Vec<usize> = order
-            .into_iter()
-            .take(policy.nodes_to_ask.max(1))
-            .map(|(_, _, i)| i)
-            .collect();
+        let ask = if sentinel {
+            usize::MAX // every sentinel: the failover's leader may be the only one that knows
+        } else {
+            policy.nodes_to_ask.max(1)
+        };
+        let targets: Vec<usize> = order.into_iter().take(ask).map(|(_, _, i)| i).collect();
         self.refresh.next_id += 1;
         let id = self.refresh.next_id;
         self.refresh.round = Some(Round {
@@ -181,10 +187,36 @@ impl Cluster {
             rerun: false,
         });
         self.event(Event::RefreshStarted { reason });
-        let slots = self.refresh.shards_unsupported;
-        for node in targets {
-            self.ask_topology(id, node, slots);
+        if sentinel {
+            self.sentinel_round(id, &targets);
+        } else {
+            let slots = self.refresh.shards_unsupported;
+            for node in targets {
+                self.ask_topology(id, node, slots);
+            }
         }
+        self.maybe_complete_round();
+    }
+
+    /// A refresh now, not after the coalescing window (a sentinel announced a switch). A round in
+    /// progress is abandoned, not waited for: it may wait on the old primary (a `ROLE` queued
+    /// behind its reconnect backoff), and its answers predate the news. Its late answers are
+    /// ignored by round id.
+    pub(crate) fn refresh_now(&mut self, reason: RefreshReason) {
+        let abandoned = self.refresh.round.take();
+        self.start_refresh(reason, false);
+        for node in abandoned.map(|r| r.targets).unwrap_or_default() {
+            self.gc_node(node);
+        }
+    }
+
+    /// One target's part of round `round` ended: with a usable topology, or `None`.
+    pub(crate) fn round_answer(&mut self, round: u64, answer: Option<Topology>) {
+        let Some(r) = self.refresh.round.as_mut().filter(|r| r.id == round) else {
+            return;
+        };
+        r.answers.extend(answer);
+        r.outstanding = r.outstanding.saturating_sub(1);
         self.maybe_complete_round();
     }
 
@@ -307,6 +339,7 @@ impl Cluster {
         if self.refresh.round.as_ref().is_none_or(|r| {
             r.outstanding > 0
                 && !(bootstrapping && r.answers.iter().any(|t| t.covered_slot_count() > 0))
+                && !r.answers.iter().any(|t| self.sentinel_is_switch(t))
         }) {
             return;
         }
@@ -314,11 +347,15 @@ impl Cluster {
             return;
         };
         let targets = core::mem::take(&mut round.targets);
-        let chosen = select_view(&round.answers, self.slot_map.known.as_ref())
-            .map(|s| s.chosen)
-            .filter(|&i| i < round.answers.len())
-            .map(|i| round.answers.swap_remove(i))
-            .filter(|t| t.covered_slot_count() > 0 || self.slot_map.known.is_none());
+        let chosen = if self.config.sentinel.is_some() {
+            self.sentinel_choose(&mut round.answers)
+        } else {
+            select_view(&round.answers, self.slot_map.known.as_ref())
+                .map(|s| s.chosen)
+                .filter(|&i| i < round.answers.len())
+                .map(|i| round.answers.swap_remove(i))
+                .filter(|t| t.covered_slot_count() > 0 || self.slot_map.known.is_none())
+        };
         match chosen {
             Some(topology) => {
                 self.refresh.failures = 0;
@@ -426,7 +463,10 @@ impl Cluster {
             );
             if wanted {
                 self.ensure_connecting(i);
-            } else if !in_topology && let Some(id) = conn {
+            } else if !in_topology
+                && !self.is_sentinel(i)
+                && let Some(id) = conn
+            {
                 if idle {
                     self.close_conn(i, id, CloseReason::Removed, true);
                 } else if let Some(c) = self.node_mut(i).and_then(|n| n.conn.as_mut()) {
@@ -462,6 +502,7 @@ impl Cluster {
         }
         self.pubsub_reconcile();
         self.suspicion_reconcile();
+        self.sentinel_applied();
         for i in 0..self.nodes.len() {
             self.gc_node(i);
         }

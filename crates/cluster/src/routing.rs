@@ -49,7 +49,8 @@ impl Cluster {
                     }
                 }
                 self.unrouted.push_back(key);
-                if !no_topology && self.config.refresh.triggers.uncovered_slot {
+                let held = self.sentinel_holds_writes();
+                if !no_topology && !held && self.config.refresh.triggers.uncovered_slot {
                     self.trigger_refresh(RefreshReason::UncoveredSlot);
                 }
             }
@@ -63,6 +64,15 @@ impl Cluster {
             DownCause::NoTopology {
                 last_unusable: self.refresh.last_unusable.clone(),
             }
+        } else if let Some(s) = self
+            .config
+            .sentinel
+            .as_ref()
+            .filter(|_| self.sentinel_holds_writes())
+        {
+            DownCause::FailingOver {
+                master: s.master.clone(),
+            }
         } else {
             DownCause::Uncovered
         }
@@ -71,6 +81,10 @@ impl Cluster {
     fn route(&mut self, key: Key) -> Option<usize> {
         let entry = self.entries.get(key)?;
         let (slot, read_only, to_primary) = (entry.slot, entry.read_only, entry.to_primary);
+        if !read_only && self.sentinel_holds_writes() {
+            // A Sentinel failover is under way: writes wait for the new primary (`sentinel/`).
+            return None;
+        }
         match slot {
             Some(slot) => {
                 let primary = self.slot_map.owner(slot)?;

@@ -29,15 +29,21 @@ pub(crate) fn standalone_id(endpoint: &Endpoint) -> Option<NodeId> {
 
 /// The topology of a standalone server at `endpoint`: one shard, every slot.
 pub(crate) fn one_shard(endpoint: &Endpoint) -> Option<Topology> {
-    let id = standalone_id(endpoint)?;
-    let primary = Node::new(id.clone(), Some(endpoint.clone()), Role::Primary);
+    one_shard_of(endpoint, &[])
+}
+
+/// One shard, every slot: `primary` and its `replicas` (a Sentinel deployment's, say).
+pub(crate) fn one_shard_of(primary: &Endpoint, replicas: &[Endpoint]) -> Option<Topology> {
+    let id = standalone_id(primary)?;
+    let node = Node::new(id.clone(), Some(primary.clone()), Role::Primary);
+    let replicas = replicas
+        .iter()
+        .filter(|r| *r != primary)
+        .filter_map(|r| Some(Node::new(standalone_id(r)?, Some(r.clone()), Role::Replica)))
+        .collect();
     let mut builder = TopologyBuilder::new();
     builder
-        .shard(
-            primary,
-            alloc::vec::Vec::new(),
-            &[SlotRange::new(0, 16383)?],
-        )
+        .shard(node, replicas, &[SlotRange::new(0, 16383)?])
         .responder(Some(id));
     Some(builder.build())
 }

@@ -49,4 +49,7 @@ pub struct Stats {
     /// Times a node's shared connection became suspect (requests in flight, silent for
     /// [`Config::suspect_after`](crate::Config::suspect_after)).
     pub suspicions: u64,
+    /// `+switch-master` announcements of a new primary heard from the sentinels (Sentinel
+    /// deployments).
+    pub sentinel_switches: u64,
 }

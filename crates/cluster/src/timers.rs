@@ -64,6 +64,8 @@ impl Cluster {
             self.node_timers();
         }
         self.suspicion_timers();
+        self.sentinel_hold_timers();
+        self.sentinel_watch_timers();
         self.refresh_timers();
         self.pubsub_timers();
     }
@@ -225,5 +227,11 @@ impl Cluster {
         t.min(self.refresh.next_due())
             .min(self.pubsub.next_timer())
             .min(self.suspicion.next_timer())
+            .min(self.sentinel.hold.next_timer())
+            .min(if self.config.sentinel.is_some() {
+                self.sentinel.watch.next_timer()
+            } else {
+                Instant::MAX
+            })
     }
 }

@@ -9,6 +9,8 @@ mod types;
 mod view;
 mod wait;
 
+pub(crate) use wait::poll_until;
+
 use std::net::{Ipv4Addr, SocketAddr};
 use std::path::{Path, PathBuf};
 use std::process::Child;

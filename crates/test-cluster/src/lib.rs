@@ -9,6 +9,10 @@
 //!   [`Cluster::restart`], [`Cluster::reshard`], [`Cluster::add_node`], [`Cluster::remove_node`].
 //!   [`Cluster::detach`] and [`Cluster::attach`] let it outlive the process that started it (that
 //!   is how `cargo xtask cluster` works).
+//! - [`SentinelGroup`]: a primary, its replicas and the Redis Sentinels monitoring it (optionally
+//!   with a password and TLS), with [`SentinelGroup::failover`] (`SENTINEL FAILOVER`),
+//!   [`SentinelGroup::kill_primary`] and [`SentinelGroup::restart`], each timed by a
+//!   `+switch-master` subscriber ([`SentinelSwitch`]).
 //! - [`Server`]: one `redis-server` process (optionally cluster-enabled, with no slots).
 //! - [`Conn`]: a minimal blocking RESP connection (plain or TLS, optionally authenticated) for
 //!   driving a server in tests and tools.
@@ -61,6 +65,7 @@ pub mod model;
 mod process;
 pub mod pubsub;
 mod reap;
+mod sentinel;
 mod server;
 mod slot_tags;
 mod tls;
@@ -70,6 +75,7 @@ pub use cluster::{
     ReshardStep, Role,
 };
 pub use conn::{Conn, ConnOptions};
+pub use sentinel::{SentinelGroup, SentinelOptions, SentinelSwitch};
 pub use server::{Server, ServerOptions, free_port, redis_server_binary};
 pub use slot_tags::{SLOTS, slot_tags};
 pub use tls::TlsFiles;

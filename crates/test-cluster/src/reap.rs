@@ -5,9 +5,10 @@ use std::path::Path;
 
 use crate::process;
 
-/// For every `cluster-OWNERPID-N/` directory under `root` whose owner process is gone, kills the
-/// node processes recorded in its `node-*/redis.pid` — only when that PID still is a `redis-server`
-/// whose working directory is that node directory — and removes the directory.
+/// For every `cluster-OWNERPID-N/` (or `sentinel-OWNERPID-N/`) directory under `root` whose owner
+/// process is gone, kills the processes recorded in its `*/redis.pid` (nodes, sentinels) — only
+/// when that PID still is a `redis-server` whose working directory is that process's directory —
+/// and removes the directory.
 pub(crate) fn reap_orphans(root: &Path) {
     let Ok(entries) = std::fs::read_dir(root) else {
         return;
@@ -16,6 +17,7 @@ pub(crate) fn reap_orphans(root: &Path) {
         let name = entry.file_name().to_string_lossy().into_owned();
         let Some(owner) = name
             .strip_prefix("cluster-")
+            .or_else(|| name.strip_prefix("sentinel-"))
             .and_then(|rest| rest.split('-').next())
             .and_then(|pid| pid.parse::<u32>().ok())
         else {

@@ -19,6 +19,10 @@ pub fn client_config(spec: &ClientSpec) -> Result<ClientConfig, CallError> {
             format!("{h}:{p}")
         }
     });
+    let seeds: Vec<String> = match &spec.url {
+        Some(url) => vec![url.clone()],
+        None => seeds.collect(),
+    };
     let mut config = ClientConfig::new(seeds)
         .map_err(call_error)?
         .request_timeout(spec.request_timeout)

@@ -9,6 +9,7 @@ mod multi_node;
 mod pubsub;
 mod scaling;
 mod security;
+mod sentinel;
 mod state;
 
 pub use basic::{basic_commands, hostname_seed, many_callers};
@@ -19,6 +20,7 @@ pub use multi_node::multi_node;
 pub use pubsub::{pubsub_faults, pubsub_shards_and_keyspace};
 pub use scaling::{add_node_under_load, reshard_under_load};
 pub use security::tls_acl_hostnames;
+pub use sentinel::sentinel_failover_and_kill;
 pub use state::connection_state;
 
 use std::sync::Arc;

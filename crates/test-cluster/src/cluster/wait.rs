@@ -39,22 +39,9 @@ impl Cluster {
     pub(crate) fn wait_for<T>(
         &self,
         what: &str,
-        mut check: impl FnMut() -> Result<T, String>,
+        check: impl FnMut() -> Result<T, String>,
     ) -> Result<T, Error> {
-        let timeout = self.options.wait_timeout;
-        let deadline = Instant::now() + timeout;
-        loop {
-            match check() {
-                Ok(value) => return Ok(value),
-                Err(last) if Instant::now() > deadline => {
-                    return Err(format!(
-                        "timed out after {timeout:?} waiting for {what}; last seen: {last}"
-                    )
-                    .into());
-                }
-                Err(_) => std::thread::sleep(POLL),
-            }
-        }
+        Ok(poll_until(what, self.options.wait_timeout, POLL, check)?)
     }
 
     /// `CLUSTER NODES` from every running node.
@@ -164,5 +151,27 @@ impl Cluster {
             extra(&snapshot)?;
             Ok(snapshot)
         })
+    }
+}
+
+/// Polls `check` every `every` until it returns `Ok`, for at most `timeout`; then the error says
+/// what it waited for and what `check` said last.
+pub(crate) fn poll_until<T>(
+    what: &str,
+    timeout: Duration,
+    every: Duration,
+    mut check: impl FnMut() -> Result<T, String>,
+) -> Result<T, String> {
+    let deadline = Instant::now() + timeout;
+    loop {
+        match check() {
+            Ok(value) => return Ok(value),
+            Err(last) if Instant::now() > deadline => {
+                return Err(format!(
+                    "timed out after {timeout:?} waiting for {what}; last seen: {last}"
+                ));
+            }
+            Err(_) => std::thread::sleep(every),
+        }
     }
 }
