@@ -13,6 +13,11 @@
 //! Before the criterion groups, a latency table (p50 / p99 / max of each request, 32 tasks, 3 s
 //! per client) is printed.
 //!
+//! `e2e/serial/raw-floor` is no client at all, for the serial row only: one tokio `TcpStream` per
+//! primary, the slot map read once, each request pre-encoded and written by the calling task
+//! itself, which then reads its reply from the socket. No task hop, no routing, no bookkeeping:
+//! what one round trip costs on this machine through tokio, the floor any tokio client sits on.
+//!
 //! `cargo bench -p slotwise-benches --bench e2e`
 
 use std::future::Future;
@@ -29,12 +34,87 @@ use slotwise_test_cluster::{Cluster, ClusterOptions};
 const KEYS: usize = 1024;
 const VALUE: &str = "0123456789abcdef";
 
-/// The three clients, behind one interface.
+/// The three clients, behind one interface (and the raw floor).
 #[derive(Clone)]
 enum Peer {
     Slotwise(slotwise_tokio::Client),
     RedisRs(redis::cluster_async::ClusterConnection),
     Fred(fred::clients::Client),
+    Raw(Arc<Raw>),
+}
+
+/// The serial floor (see the module docs): each key's requests pre-encoded, one socket per
+/// primary.
+struct Raw {
+    /// Per key: the index of its primary's socket, `SET` and `GET` on the wire.
+    keys: Vec<(usize, Vec<u8>, Vec<u8>)>,
+    nodes: Vec<
+        tokio::sync::Mutex<(
+            tokio::net::TcpStream,
+            slotwise_resp::Decoder,
+            bytes::BytesMut,
+        )>,
+    >,
+}
+
+impl Raw {
+    async fn connect(topology: &slotwise_tokio::Topology) -> Raw {
+        let mut nodes = Vec::new();
+        let mut owner = vec![0usize; 16384];
+        for (i, shard) in topology.shards().iter().enumerate() {
+            let ep = shard.primary.endpoint.as_ref().expect("a primary address");
+            let stream = tokio::net::TcpStream::connect((ep.host.as_str(), ep.port))
+                .await
+                .expect("raw connect");
+            stream.set_nodelay(true).expect("nodelay");
+            let decoder = slotwise_resp::Decoder::new();
+            nodes.push(tokio::sync::Mutex::new((
+                stream,
+                decoder,
+                bytes::BytesMut::new(),
+            )));
+            for range in &shard.slots {
+                for slot in range.slots() {
+                    owner[usize::from(slot)] = i;
+                }
+            }
+        }
+        let encode = |args: &[&str]| {
+            let mut out = bytes::BytesMut::new();
+            slotwise_resp::encode::write_array_header(&mut out, args.len());
+            for a in args {
+                slotwise_resp::encode::write_arg(&mut out, a);
+            }
+            out.to_vec()
+        };
+        let keys = KEY_NAMES
+            .iter()
+            .map(|k| {
+                let slot = usize::from(slotwise_slot::key_slot(k.as_bytes()));
+                (owner[slot], encode(&["SET", k, VALUE]), encode(&["GET", k]))
+            })
+            .collect();
+        Raw { keys, nodes }
+    }
+
+    async fn op(&self, key: usize, set: bool) {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let (node, set_wire, get_wire) = &self.keys[key];
+        let mut conn = self.nodes[*node].lock().await;
+        let (stream, decoder, buf) = &mut *conn;
+        stream
+            .write_all(if set { set_wire } else { get_wire })
+            .await
+            .expect("raw write");
+        loop {
+            if decoder.decode(buf).expect("raw decode").is_some() {
+                return;
+            }
+            buf.reserve(4096);
+            let n = stream.read_buf(buf).await.expect("raw read");
+            assert!(n > 0, "raw: connection closed");
+        }
+    }
 }
 
 impl Peer {
@@ -43,6 +123,7 @@ impl Peer {
             Peer::Slotwise(_) => "slotwise",
             Peer::RedisRs(_) => "redis-rs",
             Peer::Fred(_) => "fred",
+            Peer::Raw(_) => "raw-floor",
         }
     }
 
@@ -78,6 +159,7 @@ impl Peer {
                         c.get(key.as_str()).await.expect("fred GET");
                 }
             }
+            Peer::Raw(raw) => raw.op(n % KEYS, set).await,
         }
     }
 }
@@ -246,7 +328,13 @@ fn bench(c: &mut Criterion) {
     let mut group = c.benchmark_group("e2e");
     group.throughput(Throughput::Elements(1));
     group.sample_size(20);
-    for peer in &peers {
+    let topology = match &peers[0] {
+        Peer::Slotwise(c) => rt.block_on(c.topology()).expect("topology"),
+        _ => unreachable!("slotwise is the first peer"),
+    };
+    let raw = Peer::Raw(Arc::new(rt.block_on(Raw::connect(&topology))));
+    rt.block_on(concurrent(&raw, 1, KEYS as u64 * 2)); // warm, and every reply read
+    for peer in peers.iter().chain([&raw]) {
         group.bench_function(format!("serial/{}", peer.name()), |b| {
             b.iter_custom(|iters| rt.block_on(concurrent(peer, 1, iters)))
         });
