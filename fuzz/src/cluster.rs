@@ -258,6 +258,7 @@ const REPLIES: &[&[u8]] = &[
     b"-LOADING x\r\n",
     b"-READONLY x\r\n",
     b"-ERR unknown command 'HELLO'\r\n",
+    b"-ERR This instance has cluster support disabled\r\n",
     b"-WRONGPASS x\r\n",
     b":1\r\n",
     b">2\r\n$7\r\nmessage\r\n$1\r\nx\r\n",

@@ -23,13 +23,18 @@ pub(crate) enum Kind {
         question: crate::sentinel::Question,
         ask: u32,
     },
+    /// `ROLE` of a standalone server in refresh round `round` (see `standalone.rs`).
+    StandaloneRole { round: u64 },
 }
 
 impl Kind {
     /// A question the core asks to learn the topology (its answer goes to the refresh, never
     /// to a caller; a connection lost ends it rather than retries it).
     pub(crate) fn is_topology_question(&self) -> bool {
-        matches!(self, Kind::Refresh { .. } | Kind::Sentinel { .. })
+        matches!(
+            self,
+            Kind::Refresh { .. } | Kind::Sentinel { .. } | Kind::StandaloneRole { .. }
+        )
     }
 }
 

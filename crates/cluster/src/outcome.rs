@@ -74,6 +74,9 @@ impl Cluster {
                 question,
                 ask,
             } => self.on_sentinel_result(round, question, ask, result.ok()),
+            Kind::StandaloneRole { round } => {
+                self.on_standalone_role(round, entry.pinned, result.ok())
+            }
         }
     }
 
@@ -96,6 +99,7 @@ impl Cluster {
                 question,
                 ask,
             } => self.on_sentinel_result(round, question, ask, None),
+            Kind::StandaloneRole { round } => self.on_standalone_role(round, pinned, None),
         }
     }
 

@@ -258,15 +258,10 @@ impl Cluster {
                     && self.config.deployment == Deployment::Auto
                     && standalone::says_standalone(line)
                     && (self.slot_map.known.is_none() || self.refresh.standalone)
-                    && let Some(topology) = standalone::one_shard(&endpoint)
                 {
-                    // A standalone server: the one-shard cluster it amounts to.
+                    // A standalone server: its ROLE says who the primary and the replicas are.
                     self.refresh.standalone = true;
-                    if let Some(r) = self.refresh.round.as_mut() {
-                        r.answers.push(topology);
-                        r.outstanding = r.outstanding.saturating_sub(1);
-                    }
-                    self.maybe_complete_round();
+                    self.ask_role(round, node);
                     return;
                 }
                 if !slots {

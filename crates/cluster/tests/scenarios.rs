@@ -1134,6 +1134,9 @@ fn a_standalone_seed_runs_as_a_cluster_of_one_shard() {
     s.expect_sent(a, &[&["CLUSTER", "SHARDS"]]);
     s.recv(a, "-ERR This instance has cluster support disabled\r\n");
     assert!(unusable(&s).is_empty(), "{:?}", unusable(&s));
+    // Its ROLE: a primary with no replica online.
+    s.expect_sent(a, &[&["ROLE"]]);
+    s.recv(a, "*3\r\n$6\r\nmaster\r\n:0\r\n*0\r\n");
     // Every slot is on the seed: the waiting GET goes there, on the same connection.
     s.expect_sent(a, &[&["GET", "foo"]]);
     s.recv(a, "$1\r\nv\r\n");
@@ -1143,4 +1146,40 @@ fn a_standalone_seed_runs_as_a_cluster_of_one_shard() {
     s.recv(a, "$-1\r\n");
     assert_eq!(s.reply_of(other), Ok(Frame::NullBulk));
     s.no_connect();
+}
+
+#[test]
+fn a_standalone_seed_that_is_a_replica_leads_to_its_primary() {
+    let mut config = Script::config(B);
+    config.read_from = slotwise_cluster::ReadFrom::PreferReplica;
+    let mut s = Script::new(config);
+    let set = s.get(&["SET", "foo", "1"]);
+    let get = s.get(&["GET", "foo"]);
+    let b = s.open(B);
+    s.expect_sent(b, &[&["CLUSTER", "SHARDS"]]);
+    s.recv(b, "-ERR This instance has cluster support disabled\r\n");
+    s.expect_sent(b, &[&["ROLE"]]);
+    // A replica of A: A takes the write, the seed (a replica) the read, with no READONLY.
+    s.recv(
+        b,
+        "*5\r\n$5\r\nslave\r\n$9\r\n127.0.0.1\r\n:7000\r\n$9\r\nconnected\r\n:0\r\n",
+    );
+    let a = s.open(A);
+    s.expect_sent(a, &[&["SET", "foo", "1"]]);
+    s.expect_sent(b, &[&["GET", "foo"]]);
+    s.recv(a, "+OK\r\n");
+    s.recv(b, "$1\r\n1\r\n");
+    assert_eq!(s.reply_of(set), Ok(ok("OK")));
+    assert_eq!(s.reply_of(get), Ok(Frame::BulkString("1".into())));
+    let topology = s.cluster.topology().expect("a topology");
+    let shard = &topology.shards()[0];
+    assert_eq!(shard.primary.endpoint, Some(ep(A)));
+    assert_eq!(
+        shard
+            .replicas
+            .iter()
+            .map(|r| r.endpoint.clone())
+            .collect::<Vec<_>>(),
+        vec![Some(ep(B))]
+    );
 }

@@ -248,7 +248,13 @@ impl Cluster {
             (a.master.clone(), &a.replicas, question)
         {
             let node = self.node_for(&primary);
-            self.sentinel_ask(round, i, node, Question::Role, wire::role());
+            self.sentinel_ask(
+                round,
+                i,
+                node,
+                Question::Role,
+                crate::standalone::role_command(),
+            );
         }
     }
 

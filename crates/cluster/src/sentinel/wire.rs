@@ -32,11 +32,6 @@ pub(crate) fn replicas(name: &str) -> Bytes {
     command(&["SENTINEL", "REPLICAS", name])
 }
 
-/// `ROLE`.
-pub(crate) fn role() -> Bytes {
-    command(&["ROLE"])
-}
-
 /// `SUBSCRIBE` to [`CHANNELS`].
 pub(crate) fn subscribe() -> Bytes {
     let mut args: Vec<&str> = Vec::with_capacity(CHANNELS.len() + 1);
@@ -145,16 +140,8 @@ pub(crate) fn parse_replicas(frame: &Frame) -> Result<Vec<Endpoint>, String> {
 
 /// Whether a `ROLE` answer says "master".
 pub(crate) fn role_is_master(frame: &Frame) -> Result<bool, String> {
-    match frame {
-        Frame::Array(items) => match items.first().and_then(text) {
-            Some(role) => Ok(role.eq_ignore_ascii_case(b"master")),
-            None => Err(alloc::format!("{items:?}")),
-        },
-        Frame::SimpleError(line) | Frame::BulkError(line) => {
-            Err(alloc::format!("`{}`", String::from_utf8_lossy(line)))
-        }
-        other => Err(alloc::format!("{other:?}")),
-    }
+    crate::standalone::parse_role(frame)
+        .map(|r| matches!(r, crate::standalone::RoleAnswer::Primary(_)))
 }
 
 /// A sentinel event about one primary, from its `message` on one of [`CHANNELS`].
@@ -309,7 +296,13 @@ mod tests {
             Ok(true)
         );
         assert_eq!(
-            role_is_master(&Frame::Array(alloc::vec![bulk("slave")])),
+            role_is_master(&Frame::Array(alloc::vec![
+                bulk("slave"),
+                bulk("127.0.0.1"),
+                Frame::Integer(1),
+                bulk("connected"),
+                Frame::Integer(0),
+            ])),
             Ok(false)
         );
     }
