@@ -221,14 +221,20 @@ impl Cluster {
     }
 
     fn ask_topology(&mut self, round: u64, node: usize, slots: bool) {
-        let now = self.now;
         let wire = Bytes::from_static(if slots { CLUSTER_SLOTS } else { CLUSTER_SHARDS });
+        self.ask_node(node, Kind::Refresh { round, slots }, wire);
+    }
+
+    /// Sends a topology question (`kind`: a refresh's, the Sentinel part's, a standalone
+    /// server's `ROLE`) to `node` itself, with the refresh timeout as its deadline.
+    pub(crate) fn ask_node(&mut self, node: usize, kind: Kind, wire: Bytes) {
+        let now = self.now;
         let deadline = now + self.config.refresh.timeout;
         let key = self.entries.insert(Entry {
             read_only: true,
             pinned: Some(node),
             node: Some(node),
-            ..Entry::new(RequestId(0), Kind::Refresh { round, slots }, wire, now)
+            ..Entry::new(RequestId(0), kind, wire, now)
         });
         self.add_deadline(deadline, key);
         self.enqueue(key, node);

@@ -15,8 +15,8 @@ use alloc::vec::Vec;
 use slotwise_resp::Frame;
 use slotwise_topology::{Endpoint, Node, NodeId, Role, SlotRange, Topology, TopologyBuilder};
 
-use crate::entry::{Entry, Kind};
-use crate::{Cluster, RequestId};
+use crate::Cluster;
+use crate::entry::Kind;
 
 /// What kind of deployment the seeds are.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -129,21 +129,7 @@ pub(crate) fn role_command() -> bytes::Bytes {
 impl Cluster {
     /// Asks standalone server `node` its `ROLE`, for refresh round `round`.
     pub(crate) fn ask_role(&mut self, round: u64, node: usize) {
-        let now = self.now;
-        let deadline = now + self.config.refresh.timeout;
-        let key = self.entries.insert(Entry {
-            read_only: true,
-            pinned: Some(node),
-            node: Some(node),
-            ..Entry::new(
-                RequestId(0),
-                Kind::StandaloneRole { round },
-                role_command(),
-                now,
-            )
-        });
-        self.add_deadline(deadline, key);
-        self.enqueue(key, node);
+        self.ask_node(node, Kind::StandaloneRole { round }, role_command());
     }
 
     /// Standalone server `node`'s `ROLE` (`None`: no answer): the one-shard topology it makes.

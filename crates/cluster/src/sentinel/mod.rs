@@ -33,8 +33,8 @@ use slotwise_resp::Frame;
 use slotwise_topology::{Endpoint, Topology};
 
 use crate::config::Credentials;
-use crate::entry::{Entry, Kind};
-use crate::{Cluster, Event, RequestId};
+use crate::entry::Kind;
+use crate::{Cluster, Event};
 
 pub(crate) use hold::Hold;
 pub(crate) use watch::Watch;
@@ -165,21 +165,12 @@ impl Cluster {
         question: Question,
         wire: bytes::Bytes,
     ) {
-        let now = self.now;
-        let deadline = now + self.config.refresh.timeout;
         let kind = Kind::Sentinel {
             round,
             question,
             ask: ask as u32,
         };
-        let key = self.entries.insert(Entry {
-            read_only: true,
-            pinned: Some(node),
-            node: Some(node),
-            ..Entry::new(RequestId(0), kind, wire, now)
-        });
-        self.add_deadline(deadline, key);
-        self.enqueue(key, node);
+        self.ask_node(node, kind, wire);
     }
 
     /// One answer of a round (`None`: none came, by the deadline or with the connection).
