@@ -83,8 +83,23 @@ pub(crate) fn is_redis_server(pid: u32) -> bool {
         .unwrap_or(false)
 }
 
+/// True once `pid` has exited: no process, or a zombie. (Not "no longer a redis-server": a process
+/// being killed loses its command line before it is a zombie.)
+fn has_exited(pid: u32) -> bool {
+    if !Path::new("/proc/self").exists() {
+        return !is_redis_server(pid);
+    }
+    match std::fs::read_to_string(Path::new("/proc").join(pid.to_string()).join("stat")) {
+        Ok(stat) => {
+            let state = stat.rsplit(')').next().unwrap_or("").trim_start();
+            state.starts_with('Z') || state.starts_with('X')
+        }
+        Err(_) => true,
+    }
+}
+
 /// Sends SIGKILL to `pid` (with the `kill` command: this crate forbids `unsafe`), after checking it
-/// is still a `redis-server`, and waits up to 5 s for it to be gone. A PID that is no longer a
+/// is still a `redis-server`, and waits up to 5 s for it to have exited. A PID that is no longer a
 /// `redis-server` is left alone (it may have been reused).
 pub(crate) fn kill_pid(pid: u32) -> Result<(), Error> {
     if !is_redis_server(pid) {
@@ -99,7 +114,7 @@ pub(crate) fn kill_pid(pid: u32) -> Result<(), Error> {
         return Err(format!("`kill -9 {pid}` failed ({status})").into());
     }
     let deadline = Instant::now() + Duration::from_secs(5);
-    while is_redis_server(pid) {
+    while !has_exited(pid) {
         if Instant::now() > deadline {
             return Err(format!("redis-server PID {pid} still alive 5 s after SIGKILL").into());
         }
