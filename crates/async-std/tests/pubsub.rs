@@ -88,6 +88,7 @@ async fn run(cluster: &Arc<Cluster>, tag: &str, protocol: Protocol) {
             break;
         }
     }
+    let old_port = old.port;
     let failing = {
         let cluster = cluster.clone();
         std::thread::spawn(move || cluster.failover(old.port).expect("failover").new_primary)
@@ -97,11 +98,25 @@ async fn run(cluster: &Arc<Cluster>, tag: &str, protocol: Protocol) {
     }
     let promoted = failing.join().unwrap();
     let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    let mut seen: Vec<String> = Vec::new();
     loop {
-        assert!(
-            std::time::Instant::now() < deadline,
-            "no message from the new primary"
-        );
+        if std::time::Instant::now() >= deadline {
+            let owner = client.topology().await.ok().and_then(|t| {
+                t.shards()
+                    .iter()
+                    .find(|s| s.slots.iter().any(|r| r.contains(slot)))
+                    .and_then(|s| s.primary.endpoint.clone())
+            });
+            let stats = client.stats().await.ok();
+            let others: Vec<&String> = seen.iter().filter(|e| !e.starts_with("Message")).collect();
+            panic!(
+                "no message from the new primary {promoted} (old {}); the client's owner of slot \
+                 {slot}: {owner:?}; events other than messages: {others:?}; last events: {:?}; \
+                 client stats: {stats:?}",
+                old_port,
+                &seen[seen.len().saturating_sub(2)..]
+            );
+        }
         client
             .cmd(["SPUBLISH", first.as_str(), "after"])
             .await
@@ -110,13 +125,15 @@ async fn run(cluster: &Arc<Cluster>, tag: &str, protocol: Protocol) {
             async_io::Timer::after(Duration::from_millis(200)).await;
             None
         };
-        if let Some(PubSubEvent::Message(m)) = futures_lite::future::or(sub.next(), wait).await
+        let event = futures_lite::future::or(sub.next(), wait).await;
+        if let Some(PubSubEvent::Message(m)) = &event
             && m.channel == first.as_bytes()
             && m.payload == "after"
             && m.node.port == promoted
         {
             break;
         }
+        seen.extend(event.map(|e| format!("{e:?}")));
     }
     client.shutdown().await;
 }

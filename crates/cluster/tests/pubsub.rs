@@ -96,9 +96,28 @@ fn odd_frames_are_events_and_requests_are_untouched() {
     );
 }
 
-#[test]
-fn shard_channel_follows_sunsubscribe_and_moved() {
-    let (mut s, _a, _b) = ready();
+/// Answers the next topology refresh (run timers until one is asked on `conns`) with `reply`.
+fn answer_refresh(s: &mut Script, conns: &[ConnId], reply: &[u8]) {
+    for _ in 0..50 {
+        let mut asked = false;
+        for &c in conns {
+            let n = s.sent_on(c).iter().filter(|x| x.contains("SHARDS")).count();
+            for _ in 0..n {
+                s.recv_bytes(c, reply);
+                asked = true;
+            }
+        }
+        if asked {
+            return;
+        }
+        s.run_next_timer();
+    }
+    panic!("no refresh asked");
+}
+
+/// foo subscribed on B, which then unsubscribes it by itself (its slot moved away).
+fn disowned_by_b() -> (Script, ConnId, ConnId, ConnId) {
+    let (mut s, a, b) = ready();
     let sub = s.cluster.open_subscriber();
     s.cluster
         .subscribe(s.now, sub, SubscriptionKind::ShardChannel, ["foo".into()]);
@@ -107,15 +126,26 @@ fn shard_channel_follows_sunsubscribe_and_moved() {
     s.expect_sent(c, &[&["SSUBSCRIBE", "foo"]]);
     s.recv(c, ">3\r\n$10\r\nssubscribe\r\n$3\r\nfoo\r\n:1\r\n");
     take(&mut s);
-    // The slot moved to A: B drops the subscription itself, then answers the new SSUBSCRIBE
-    // with MOVED.
     s.recv(c, ">3\r\n$12\r\nsunsubscribe\r\n$3\r\nfoo\r\n:0\r\n");
     assert!(matches!(
         &take(&mut s)[..],
         [PubSubEvent::Interrupted { node, .. }] if node.port == 7001
     ));
-    s.expect_sent_besides_refresh(c, &[&["SSUBSCRIBE", "foo"]]);
-    s.recv(c, "-MOVED 12182 127.0.0.1:7000\r\n");
+    (s, a, b, c)
+}
+
+#[test]
+fn shard_channel_follows_sunsubscribe_past_a_stale_view() {
+    let (mut s, a, b, c) = disowned_by_b();
+    // B said the slot is no longer its own: not subscribed there again, even when the next
+    // refresh still names B (a view taken mid-failover; a replica would take the SSUBSCRIBE).
+    let stale = shards_reply(&[(&[(0, 8191)], A, &[]), (&[(8192, 16383)], B, &[])]);
+    answer_refresh(&mut s, &[a, b], &stale);
+    s.nothing_sent(c);
+    assert!(!s.has_connect(A));
+    // Another refresh is asked, and this one shows the move.
+    let moved = shards_reply(&[(&[(0, 16383)], A, &[B])]);
+    answer_refresh(&mut s, &[a, b], &moved);
     let on_a = s.open(A);
     s.expect_sent(on_a, &[&["SSUBSCRIBE", "foo"]]);
     s.recv(on_a, ">3\r\n$10\r\nssubscribe\r\n$3\r\nfoo\r\n:1\r\n");
@@ -124,6 +154,39 @@ fn shard_channel_follows_sunsubscribe_and_moved() {
         other => panic!("{other:?}"),
     }
     // B carries nothing now: its subscriber connection closes.
+    s.expect_closed(c);
+}
+
+#[test]
+fn shard_channel_follows_sunsubscribe_and_moved() {
+    let (mut s, a, b, c) = disowned_by_b();
+    // B carries nothing now: its subscriber connection closes.
+    s.expect_closed(c);
+    // Views that keep naming B are trusted again after a while: the SSUBSCRIBE goes to B, which
+    // answers MOVED, and the subscription follows it to A.
+    let stale = shards_reply(&[(&[(0, 8191)], A, &[]), (&[(8192, 16383)], B, &[])]);
+    let started = s.now;
+    for _ in 0..200 {
+        if s.has_connect(B) {
+            break;
+        }
+        answer_refresh(&mut s, &[a, b], &stale);
+    }
+    let waited = s.now.saturating_duration_since(started);
+    assert!(
+        waited >= Duration::from_secs(5) && waited < Duration::from_secs(7),
+        "{waited:?}"
+    );
+    let c = s.open(B);
+    s.expect_sent(c, &[&["SSUBSCRIBE", "foo"]]);
+    s.recv(c, "-MOVED 12182 127.0.0.1:7000\r\n");
+    let on_a = s.open(A);
+    s.expect_sent(on_a, &[&["SSUBSCRIBE", "foo"]]);
+    s.recv(on_a, ">3\r\n$10\r\nssubscribe\r\n$3\r\nfoo\r\n:1\r\n");
+    match &take(&mut s)[..] {
+        [PubSubEvent::Resubscribed { node, .. }] => assert_eq!(node.port, 7000),
+        other => panic!("{other:?}"),
+    }
     s.expect_closed(c);
 }
 

@@ -77,6 +77,9 @@ impl Cluster {
                 } else if c.active.remove(&key).is_some() {
                     // The server's own: the channel's slot moved away (`sunsubscribe`).
                     let now = self.now;
+                    if key.0 == Wire::Shard {
+                        self.disowned(node, &key.1);
+                    }
                     self.interrupted(&endpoint, &[key], now);
                     self.trigger_refresh(RefreshReason::Moved);
                 }

@@ -18,6 +18,10 @@
 //! during a move may come twice, never not at all). A subscription that lost its server side is
 //! [`PubSubEvent::Interrupted`]; when it is back everywhere it is placed,
 //! [`PubSubEvent::Resubscribed`] carries the window in which messages may have been missed.
+//! A node that unsubscribed a shard channel by itself is not asked for that slot again while the
+//! slot map still names it (for up to 5 s; refreshes are asked meanwhile): a view taken
+//! mid-failover may still name the demoted primary, which as a replica would accept the
+//! `SSUBSCRIBE` and keep the subscription away from the new primary.
 //!
 //! Every command on a subscriber connection names one channel, so each has exactly one answer
 //! (a confirmation or an error), matched in order; messages and the server's own unsubscribes
@@ -90,6 +94,10 @@ pub(crate) struct PubSub {
     timer: Option<Instant>,
     /// A refused-for-now subscribe (`TRYAGAIN`, `CLUSTERDOWN` …) is written again at this time.
     retry_at: Option<Instant>,
+    /// Slots whose shard channels a node unsubscribed by itself (`sunsubscribe`: the slot moved
+    /// away), until when that is believed over a slot map that still names the node (see
+    /// `reconcile.rs`).
+    disowned: BTreeMap<u16, (usize, Instant)>,
 }
 
 impl PubSub {

@@ -11,6 +11,10 @@ use crate::conn::Role;
 use crate::lifecycle::CloseReason;
 use crate::{Cluster, ConnId, Instant};
 
+/// How long a node's own `sunsubscribe` outweighs a slot map that still names it as the slot's
+/// owner (refreshes are asked for meanwhile); after that the slot map is trusted again.
+const DISOWNED_FOR: core::time::Duration = core::time::Duration::from_secs(5);
+
 impl Cluster {
     /// The nodes a subscription belongs on now.
     pub(super) fn placements(&self, kind: SubscriptionKind, channel: &[u8]) -> Vec<usize> {
@@ -21,10 +25,16 @@ impl Cluster {
             SubscriptionKind::ShardChannel => {
                 let slot = slotwise_slot::key_slot(channel).get();
                 let replica = self.subscription_replica(slot);
-                replica
-                    .or_else(|| self.slot_map.owner(slot))
-                    .into_iter()
-                    .collect()
+                let owner = self.slot_map.owner(slot);
+                if replica.is_none()
+                    && self.pubsub.disowned.get(&slot).map(|&(n, _)| n) == owner
+                    && owner.is_some()
+                {
+                    // The node itself said the slot is no longer its own: the slot map is stale
+                    // (a refresh is asked for), and a replica would take the SSUBSCRIBE.
+                    return Vec::new();
+                }
+                replica.or(owner).into_iter().collect()
             }
             SubscriptionKind::NodeChannel | SubscriptionKind::NodePattern => {
                 let mut primaries: Vec<usize> = self.slot_map.primaries().collect();
@@ -85,9 +95,33 @@ impl Cluster {
     }
 
     /// Makes every node's subscriber connection carry what is placed there (see the module docs).
+    /// Node `node` unsubscribed shard channel `channel` by itself: its slot moved away.
+    pub(super) fn disowned(&mut self, node: usize, channel: &[u8]) {
+        let slot = slotwise_slot::key_slot(channel).get();
+        self.pubsub
+            .disowned
+            .insert(slot, (node, self.now + DISOWNED_FOR));
+    }
+
     pub(crate) fn pubsub_reconcile(&mut self) {
         if self.pubsub.wants.is_empty() && self.pubsub.conns.is_empty() {
             return;
+        }
+        // A disowned slot is believed until the slot map names another node or the time is up;
+        // meanwhile refreshes are asked for (coalesced) until the map catches up.
+        let now = self.now;
+        let stale: Vec<u16> = self
+            .pubsub
+            .disowned
+            .iter()
+            .filter(|(slot, (node, until))| {
+                *until > now && self.slot_map.owner(**slot) == Some(*node)
+            })
+            .map(|(slot, _)| *slot)
+            .collect();
+        self.pubsub.disowned.retain(|slot, _| stale.contains(slot));
+        if !stale.is_empty() {
+            self.trigger_refresh(crate::RefreshReason::Moved);
         }
         self.choose_global();
         let mut desired: BTreeMap<usize, BTreeSet<(Wire, Bytes)>> = BTreeMap::new();
