@@ -308,8 +308,16 @@ fn scan_through_reshard_and_failover(name: &str, client: &Arc<dyn TestClient>, c
                     );
                     std::thread::sleep(Duration::from_millis(20));
                 }
+                // A shard the reshard did not touch: a failover of the source or target right
+                // after the reshard can leave the promoted node without the last slot moved
+                // (seen once in CI: "sees 16383 of 16384 slots covered" for 30 s), a server-side
+                // state no client can mend.
                 let current = cluster.primaries().expect("primaries");
-                cluster.failover(current[0].port).expect("failover");
+                let other = current
+                    .iter()
+                    .find(|p| p.port != from && p.port != to)
+                    .expect("a third primary");
+                cluster.failover(other.port).expect("failover");
                 failed_over.store(true, Ordering::SeqCst);
             }
         };
