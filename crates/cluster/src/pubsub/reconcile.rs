@@ -94,7 +94,6 @@ impl Cluster {
         };
     }
 
-    /// Makes every node's subscriber connection carry what is placed there (see the module docs).
     /// Node `node` unsubscribed shard channel `channel` by itself: its slot moved away.
     pub(super) fn disowned(&mut self, node: usize, channel: &[u8]) {
         let slot = slotwise_slot::key_slot(channel).get();
@@ -103,6 +102,7 @@ impl Cluster {
             .insert(slot, (node, self.now + DISOWNED_FOR));
     }
 
+    /// Makes every node's subscriber connection carry what is placed there (see the module docs).
     pub(crate) fn pubsub_reconcile(&mut self) {
         if self.pubsub.wants.is_empty() && self.pubsub.conns.is_empty() {
             return;
@@ -110,17 +110,11 @@ impl Cluster {
         // A disowned slot is believed until the slot map names another node or the time is up;
         // meanwhile refreshes are asked for (coalesced) until the map catches up.
         let now = self.now;
-        let stale: Vec<u16> = self
-            .pubsub
+        let slot_map = &self.slot_map;
+        self.pubsub
             .disowned
-            .iter()
-            .filter(|(slot, (node, until))| {
-                *until > now && self.slot_map.owner(**slot) == Some(*node)
-            })
-            .map(|(slot, _)| *slot)
-            .collect();
-        self.pubsub.disowned.retain(|slot, _| stale.contains(slot));
-        if !stale.is_empty() {
+            .retain(|&slot, &mut (node, until)| until > now && slot_map.owner(slot) == Some(node));
+        if !self.pubsub.disowned.is_empty() {
             self.trigger_refresh(crate::RefreshReason::Moved);
         }
         self.choose_global();
