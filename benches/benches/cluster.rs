@@ -146,7 +146,7 @@ fn answer(bytes: &[u8]) -> (Vec<u8>, usize) {
     let mut out = Vec::new();
     let mut mgets = 0;
     while let Some(frame) = decoder.decode(&mut buf).expect("the core writes RESP") {
-        let Frame::Array(args) = frame else {
+        let Ok(args) = frame.into_items() else {
             panic!("a command is an array")
         };
         let arg = |i: usize| {

@@ -81,8 +81,8 @@ pub fn read_counters_on(
                 .expect("send GET");
         }
         for &slot in chunk {
-            let value = match conn.read().expect("read GET") {
-                Frame::BulkString(b) => std::str::from_utf8(&b)
+            let value = match &conn.read().expect("read GET") {
+                Frame::BulkString(b) => std::str::from_utf8(b)
                     .ok()
                     .and_then(|s| s.parse().ok())
                     .expect("a counter holds an integer"),

@@ -235,8 +235,8 @@ fn read_counters(cluster: &Cluster, tags: &[String]) -> Result<Vec<i64>> {
                 conn.send(["GET", keys::counter_key(tags, s).as_str()])?;
             }
             for &s in chunk {
-                finals[s] = match conn.read()? {
-                    Frame::BulkString(b) => std::str::from_utf8(&b)?.parse()?,
+                finals[s] = match &conn.read()? {
+                    Frame::BulkString(b) => std::str::from_utf8(b)?.parse()?,
                     Frame::NullBulk | Frame::Null => 0,
                     other => return Err(format!("GET counter of slot {s}: {other:?}").into()),
                 };

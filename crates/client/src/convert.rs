@@ -82,11 +82,7 @@ fn is_queued(frame: &Frame) -> bool {
 
 /// Strips attributes and joins streamed strings: the frame conversions look at.
 fn plain(frame: Frame) -> Frame {
-    match frame {
-        Frame::Attributed(a) => plain(a.frame),
-        f @ Frame::StreamedString(_) => f.to_contiguous(),
-        f => f,
-    }
+    frame.into_unattributed().to_contiguous()
 }
 
 /// Converts a reply into a Rust value.
@@ -122,11 +118,12 @@ impl FromFrame for Bytes {
     fn from_frame(frame: Frame) -> Result<Self, ConvertError> {
         match plain(frame) {
             f if is_queued(&f) => Err(ConvertError::new("a value (not QUEUED)", &f)),
-            Frame::BulkString(b) | Frame::SimpleString(b) => Ok(b),
-            Frame::Verbatim(v) => Ok(v.text.clone()),
+            f @ (Frame::BulkString(_) | Frame::SimpleString(_) | Frame::Verbatim(_)) => {
+                Ok(f.into_bytes().unwrap_or_default())
+            }
             Frame::Integer(i) => Ok(Bytes::from(i.to_string())),
-            Frame::Double(d) => Ok(d.text().clone()),
-            Frame::BigNumber(n) => Ok(n.text().clone()),
+            Frame::Double(ref d) => Ok(d.text().clone()),
+            Frame::BigNumber(ref n) => Ok(n.text().clone()),
             f => Err(ConvertError::new("a string", &f)),
         }
     }
@@ -183,12 +180,12 @@ int_from_frame!(
 
 impl FromFrame for bool {
     fn from_frame(frame: Frame) -> Result<Self, ConvertError> {
-        match plain(frame) {
-            Frame::Boolean(b) => Ok(b),
-            Frame::Integer(i) => Ok(i != 0),
+        match &plain(frame) {
+            Frame::Boolean(b) => Ok(*b),
+            Frame::Integer(i) => Ok(*i != 0),
             Frame::SimpleString(s) if &s[..] == b"OK" => Ok(true),
             Frame::Null | Frame::NullBulk | Frame::NullArray => Ok(false),
-            f => Err(ConvertError::new("a boolean", &f)),
+            f => Err(ConvertError::new("a boolean", f)),
         }
     }
 }
@@ -235,8 +232,15 @@ impl<T: FromFrame> FromFrame for Option<T> {
 
 fn items(frame: Frame, expected: &'static str) -> Result<Vec<Frame>, ConvertError> {
     match plain(frame) {
-        Frame::Array(v) | Frame::Set(v) | Frame::Push(v) => Ok(v),
-        Frame::Map(pairs) => Ok(pairs.into_iter().flat_map(|(k, v)| [k, v]).collect()),
+        f @ (Frame::Array(_) | Frame::Set(_) | Frame::Push(_)) => {
+            Ok(f.into_items().unwrap_or_default())
+        }
+        f @ Frame::Map(_) => Ok(f
+            .into_pairs()
+            .unwrap_or_default()
+            .into_iter()
+            .flat_map(|(k, v)| [k, v])
+            .collect()),
         Frame::Null | Frame::NullArray => Ok(Vec::new()),
         f => Err(ConvertError::new(expected, &f)),
     }
@@ -315,9 +319,9 @@ impl<K: FromFrame + Ord, V: FromFrame> FromFrame for BTreeMap<K, V> {
 
 /// A map's entries: a RESP3 map, or a RESP2 flat array `k1 v1 k2 v2 …`.
 fn map_pairs(frame: Frame) -> Result<Vec<(Frame, Frame)>, ConvertError> {
-    match plain(frame) {
-        Frame::Map(pairs) => Ok(pairs),
-        f => {
+    match plain(frame).into_pairs() {
+        Ok(pairs) => Ok(pairs),
+        Err(f) => {
             let v = items(f.clone(), "a map")?;
             if v.len() % 2 != 0 {
                 return Err(ConvertError::new("a map (even number of items)", &f));

@@ -121,12 +121,12 @@ impl Future for Pending {
 
 /// A top-level error reply becomes [`Error::Redis`].
 pub(crate) fn reply(frame: Frame) -> Result<Frame, Error> {
-    match frame {
+    match &frame {
         Frame::SimpleError(line) | Frame::BulkError(line) => {
-            Err(Error::Redis(ServerError::from_bytes(&line)))
+            Err(Error::Redis(ServerError::from_bytes(line)))
         }
-        Frame::Attributed(a) if a.frame.is_error() => reply(a.frame),
-        frame => Ok(frame),
+        Frame::Attributed(a) if a.frame.is_error() => reply(frame.into_unattributed()),
+        _ => Ok(frame),
     }
 }
 

@@ -64,7 +64,9 @@ impl FromFrame for StreamReads {
     fn from_frame(frame: Frame) -> Result<Self, ConvertError> {
         let pairs: Vec<(Bytes, Vec<StreamEntry>)> = match frame {
             Frame::Null | Frame::NullArray | Frame::NullBulk => Vec::new(),
-            Frame::Map(pairs) => pairs
+            f @ Frame::Map(_) => f
+                .into_pairs()
+                .unwrap_or_default()
                 .into_iter()
                 .map(|(k, v)| Ok((Bytes::from_frame(k)?, Vec::from_frame(v)?)))
                 .collect::<Result<_, ConvertError>>()?,

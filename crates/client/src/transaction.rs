@@ -280,7 +280,7 @@ impl Transaction {
         }
         match result {
             Ok(Frame::Null | Frame::NullArray) => Ok(None),
-            Ok(Frame::Array(replies)) => Ok(Some(replies)),
+            Ok(f @ Frame::Array(_)) => Ok(f.into_items().ok()),
             Ok(other) => Err(Error::Convert(crate::ConvertError::new(
                 "EXEC's array of replies",
                 &other,

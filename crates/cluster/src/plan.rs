@@ -357,10 +357,10 @@ fn join(plan: Plan) -> Result<Frame, RequestError> {
         Join::Concat => {
             let mut out = Vec::new();
             for f in frames {
-                match f {
-                    Frame::Array(items) | Frame::Set(items) => out.extend(items),
-                    Frame::Null | Frame::NullArray => {}
-                    other => return Ok(unexpected(&other)),
+                match f.into_items() {
+                    Ok(items) => out.extend(items),
+                    Err(Frame::Null | Frame::NullArray) => {}
+                    Err(other) => return Ok(unexpected(&other)),
                 }
             }
             Frame::Array(out)
@@ -398,10 +398,16 @@ fn unexpected(frame: &Frame) -> Frame {
 fn per_key(parts: Vec<Frame>, order: &[(u32, u32)]) -> Frame {
     let mut arrays: Vec<Vec<Option<Frame>>> = Vec::with_capacity(parts.len());
     for f in parts {
-        match f {
-            Frame::Array(items) => arrays.push(items.into_iter().map(Some).collect()),
-            other => return unexpected(&other),
+        if !matches!(f, Frame::Array(_)) {
+            return unexpected(&f);
         }
+        arrays.push(
+            f.into_items()
+                .unwrap_or_default()
+                .into_iter()
+                .map(Some)
+                .collect(),
+        );
     }
     let mut out = Vec::with_capacity(order.len());
     for &(part, i) in order {
@@ -448,15 +454,17 @@ fn logical(frames: impl Iterator<Item = Frame>, f: impl Fn(bool, bool) -> bool +
 
 fn combine(a: Frame, b: Frame, f: impl Fn(bool, bool) -> bool + Copy) -> Option<Frame> {
     let bit = |x: bool| Frame::Integer(i64::from(x));
-    match (a, b) {
-        (Frame::Integer(x), Frame::Integer(y)) => Some(bit(f(x != 0, y != 0))),
-        (Frame::Boolean(x), Frame::Boolean(y)) => Some(Frame::Boolean(f(x, y))),
-        (Frame::Array(x), Frame::Array(y)) if x.len() == y.len() => x
-            .into_iter()
-            .zip(y)
-            .map(|(x, y)| combine(x, y, f))
-            .collect::<Option<Vec<_>>>()
-            .map(Frame::Array),
+    match (&a, &b) {
+        (Frame::Integer(x), Frame::Integer(y)) => Some(bit(f(*x != 0, *y != 0))),
+        (Frame::Boolean(x), Frame::Boolean(y)) => Some(Frame::Boolean(f(*x, *y))),
+        (Frame::Array(x), Frame::Array(y)) if x.len() == y.len() => {
+            let (x, y) = (a.into_items().ok()?, b.into_items().ok()?);
+            x.into_iter()
+                .zip(y)
+                .map(|(x, y)| combine(x, y, f))
+                .collect::<Option<Vec<_>>>()
+                .map(Frame::Array)
+        }
         _ => None,
     }
 }

@@ -546,13 +546,13 @@ fn own_stable_slots(reply: &Frame, node_id: &str) -> Option<SlotSet> {
 }
 
 fn parse_scan_reply(frame: Frame) -> Option<(u64, Frame)> {
-    let Frame::Array(items) = frame else {
+    if !matches!(frame, Frame::Array(_)) {
         return None;
-    };
-    let mut items = items.into_iter();
-    let cursor = match items.next()? {
+    }
+    let mut items = frame.into_items().ok()?.into_iter();
+    let cursor = match &items.next()? {
         Frame::BulkString(b) | Frame::SimpleString(b) => {
-            core::str::from_utf8(&b).ok()?.parse().ok()?
+            core::str::from_utf8(b).ok()?.parse().ok()?
         }
         _ => return None,
     };

@@ -147,15 +147,15 @@ impl Frame {
 
     /// A streamed string joined into one [`Frame::BulkString`] (this copies); any other frame unchanged.
     pub fn to_contiguous(self) -> Frame {
-        match self {
+        match &self {
             Frame::StreamedString(chunks) => {
                 let mut joined = BytesMut::with_capacity(chunks.iter().map(Bytes::len).sum());
-                for chunk in &chunks {
+                for chunk in chunks {
                     joined.extend_from_slice(chunk);
                 }
                 Frame::BulkString(joined.freeze())
             }
-            other => other,
+            _ => self,
         }
     }
 

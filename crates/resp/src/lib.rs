@@ -63,6 +63,7 @@ pub mod encode;
 mod error;
 mod fast;
 mod frame;
+mod frame_drop;
 mod frame_impl;
 mod limits;
 mod scan;

@@ -13,11 +13,10 @@ pub struct Limits {
     /// but a frame nested thousands deep is an attack or a bug. The decoder uses a heap stack of
     /// this depth, never the call stack.
     ///
-    /// What is done with a decoded frame afterwards may recurse, though: dropping, cloning, comparing,
-    /// hashing and encoding a [`crate::Frame`] go one call deeper per level of nesting (a `Frame` is a
-    /// plain enum that callers destructure by value, so it has no `Drop` of its own that could flatten
-    /// the recursion). At the default depth this is a few kilobytes of stack; a limit raised to
-    /// hundreds of thousands can overflow the stack of whichever thread drops such a frame.
+    /// Dropping a decoded [`crate::Frame`] never recurses either, at any depth. What else is done with
+    /// it may: cloning, comparing, hashing, debug-printing and encoding go one call deeper per level of
+    /// nesting. At the default depth this is a few kilobytes of stack; a limit raised to hundreds of
+    /// thousands can overflow the stack of whichever thread clones or encodes such a frame.
     pub max_depth: usize,
     /// Longest bulk string, bulk error, verbatim string or streamed-string chunk, in bytes.
     /// Default 512 MiB, the server's `proto-max-bulk-len`.

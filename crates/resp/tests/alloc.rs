@@ -81,10 +81,10 @@ fn bulk_payloads_are_not_copied() {
     let mut frame = None;
     let used = allocated_by(|| frame = decoder.decode(&mut buf).unwrap());
     assert!(used < 4096, "{used} bytes allocated decoding a 1 MiB bulk");
-    let Some(Frame::Array(items)) = frame else {
+    let Some(Frame::Array(items)) = &frame else {
         panic!()
     };
-    for item in &items {
+    for item in items {
         let Frame::BulkString(b) = item else { panic!() };
         assert!(
             range.contains(&(b.as_ptr() as usize)),
@@ -112,7 +112,7 @@ fn a_large_reply_fed_in_small_pieces_is_read_once() {
             frame = Some(f);
         }
     }
-    let Some(Frame::Array(items)) = frame else {
+    let Some(Frame::Array(items)) = &frame else {
         panic!("no frame")
     };
     assert_eq!(items.len(), n);

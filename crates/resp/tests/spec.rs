@@ -132,7 +132,7 @@ fn doubles() {
         assert_eq!(d.text(), &Bytes::copy_from_slice(text.as_bytes()));
         assert_eq!(frame.to_bytes(), Bytes::copy_from_slice(input.as_bytes()));
     }
-    let Frame::Double(nan) = one(b",nan\r\n") else {
+    let Frame::Double(nan) = &one(b",nan\r\n") else {
         panic!()
     };
     assert!(nan.value().is_nan());

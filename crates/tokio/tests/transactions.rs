@@ -43,7 +43,7 @@ async fn misuse_and_a_huge_transaction_leave_no_connection_in_a_transaction() {
     let (mut queued, mut refused) = (0, 0);
     for p in pending {
         match p.await {
-            Ok(Frame::SimpleString(s)) if &s[..] == b"QUEUED" => queued += 1,
+            Ok(Frame::SimpleString(ref s)) if &s[..] == b"QUEUED" => queued += 1,
             Err(Error::Request(RequestError::QueueFull { .. })) => refused += 1,
             other => panic!("{other:?}"),
         }

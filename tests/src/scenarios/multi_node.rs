@@ -47,11 +47,11 @@ fn bulk(s: &str) -> Frame {
 }
 
 fn array_of_strings(frame: Frame) -> Vec<String> {
-    match frame {
-        Frame::Array(items) | Frame::Set(items) => items
+    match frame.into_items() {
+        Ok(items) => items
             .into_iter()
-            .map(|f| match f {
-                Frame::BulkString(b) => String::from_utf8_lossy(&b).into_owned(),
+            .map(|f| match &f {
+                Frame::BulkString(b) => String::from_utf8_lossy(b).into_owned(),
                 other => panic!("not a key: {other:?}"),
             })
             .collect(),
@@ -112,7 +112,7 @@ fn fan_out_and_split(name: &str, client: &dyn TestClient, cluster: &Cluster) {
     let mut args: Vec<&str> = vec!["MGET", "mn:missing"];
     args.extend(keys.iter().map(String::as_str));
     args.push("mn:missing:2");
-    let Frame::Array(values) = must(client, &args) else {
+    let Ok(values) = must(client, &args).into_items() else {
         panic!("[{name}] MGET: not an array")
     };
     assert_eq!(values.len(), KEYS + 2);
@@ -175,8 +175,8 @@ fn fan_out_and_split(name: &str, client: &dyn TestClient, cluster: &Cluster) {
 }
 
 fn scripts_everywhere(name: &str, client: &dyn TestClient) {
-    let sha = match must(client, &["SCRIPT", "LOAD", "return {KEYS[1], ARGV[1]}"]) {
-        Frame::BulkString(b) => String::from_utf8_lossy(&b).into_owned(),
+    let sha = match &must(client, &["SCRIPT", "LOAD", "return {KEYS[1], ARGV[1]}"]) {
+        Frame::BulkString(b) => String::from_utf8_lossy(b).into_owned(),
         other => panic!("[{name}] SCRIPT LOAD: {other:?}"),
     };
     // EVALSHA in every one of the 16,384 slots, as one pipeline.

@@ -162,7 +162,7 @@ fn blocking_on_their_own_connections(
     let mut got: Vec<String> = waiters
         .into_iter()
         .map(|w| match w.join().expect("a BLPOP thread") {
-            Ok(Frame::Array(pair)) => match &pair[..] {
+            Ok(Frame::Array(ref pair)) => match &pair[..] {
                 [_, Frame::BulkString(v)] => String::from_utf8_lossy(v).into_owned(),
                 other => panic!("BLPOP reply {other:?}"),
             },

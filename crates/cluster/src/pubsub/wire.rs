@@ -90,11 +90,13 @@ fn text(frame: &Frame) -> Option<&Bytes> {
 
 /// Reads one frame.
 pub(crate) fn hear(frame: Frame) -> Heard {
-    let items: Vec<Frame> = match frame {
-        Frame::Push(items) | Frame::Array(items) => items,
+    let items: Vec<Frame> = match &frame {
+        Frame::Push(_) | Frame::Array(_) => frame.into_items().unwrap_or_default(),
         Frame::SimpleString(s) if s.eq_ignore_ascii_case(b"PONG") => return Heard::Pong,
-        Frame::SimpleError(e) | Frame::BulkError(e) => return Heard::Error(e),
-        other => return Heard::Unknown(format!("a {} frame", kind_of(&other))),
+        Frame::SimpleError(_) | Frame::BulkError(_) => {
+            return Heard::Error(frame.into_bytes().unwrap_or_default());
+        }
+        other => return Heard::Unknown(format!("a {} frame", kind_of(other))),
     };
     let Some(kind) = items.first().and_then(text) else {
         return Heard::Unknown(String::from("a push without a kind"));

@@ -38,7 +38,7 @@ pub fn capture(cluster: &Cluster, port: u16) -> Result<Capture, slotwise_test_cl
     let shards_resp2 = conn.cmd(["CLUSTER", "SHARDS"])?.to_bytes();
     let shards_resp3 = conn3.cmd(["CLUSTER", "SHARDS"])?.to_bytes();
     let slots = conn.cmd(["CLUSTER", "SLOTS"])?.to_bytes();
-    let nodes = match conn.cmd(["CLUSTER", "NODES"])? {
+    let nodes = match &conn.cmd(["CLUSTER", "NODES"])? {
         Frame::BulkString(b) => String::from_utf8(b.to_vec())?,
         other => return Err(format!("CLUSTER NODES answered {other:?}").into()),
     };
