@@ -2,4 +2,5 @@
 //! the glue for peer decoders that need it.
 
 pub mod peers;
+pub mod resp_decoders;
 pub mod resp_inputs;

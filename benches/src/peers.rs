@@ -1,47 +1,5 @@
-//! Peer RESP decoders that need glue: redis-async's codec (through `tokio_util`'s `Decoder` trait)
-//! and hiredis's reader (Debian's `libhiredis-dev`, through the small FFI shim below). Each function
-//! decodes every frame of an input fed in `chunk`-byte pieces and returns how many it got, like the
-//! other decoders in `benches/benches/resp.rs`.
-
-use std::hint::black_box;
-
-use bytes::BytesMut;
-
-use crate::resp_inputs::Input;
-
-/// redis-async 0.18 (`redis_async::resp::RespCodec`, the codec its connections use). RESP2 only.
-/// Like redis-protocol it keeps no state inside a partial frame, so it re-parses one from its start
-/// on every piece.
-pub fn redis_async(input: &Input, chunk: usize) -> usize {
-    use tokio_util::codec::Decoder as _;
-    let mut codec = redis_async::resp::RespCodec;
-    let mut buf = BytesMut::with_capacity(chunk.min(input.bytes.len()));
-    let mut n = 0;
-    for piece in input.bytes.chunks(chunk) {
-        buf.extend_from_slice(piece);
-        while let Some(value) = codec.decode(&mut buf).expect("redis-async decode") {
-            black_box(value);
-            n += 1;
-        }
-    }
-    n
-}
-
-/// hiredis's reader (`redisReaderFeed` + `redisReaderGetReply`, what its connections run on every
-/// read), building its default reply objects; each reply is freed after use. RESP2 only in the 0.14
-/// release Debian 12 ships (RESP3 needs hiredis 1.0).
-pub fn hiredis(input: &Input, chunk: usize) -> usize {
-    let mut reader = hiredis::Reader::new();
-    let mut n = 0;
-    for piece in input.bytes.chunks(chunk) {
-        reader.feed(piece);
-        while let Some(reply) = reader.next_reply() {
-            black_box(&reply);
-            n += 1;
-        }
-    }
-    n
-}
+//! Glue for a peer RESP decoder that needs it: hiredis's reader (Debian's `libhiredis-dev`), through
+//! the small FFI shim below. The decoders themselves are in [`crate::resp_decoders`].
 
 /// The FFI shim: the five functions of hiredis's reader API, wrapped so that the callers above need no
 /// unsafe code.

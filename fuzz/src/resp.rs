@@ -2,7 +2,9 @@
 
 use arbitrary::{Arbitrary, Unstructured};
 use bytes::{Bytes, BytesMut};
-use slotwise_resp::{DecodeError, Decoder, ErrorKind, Frame, Limits, decode_complete};
+use slotwise_resp::{
+    DecodeError, Decoder, ErrorKind, Frame, FrameBuilder, Limits, decode_complete, visit_complete,
+};
 
 /// Small limits, so that the fuzzer reaches every limit check with short inputs.
 fn limits() -> Limits {
@@ -33,6 +35,35 @@ fn decode_all(data: &[u8], chunk: usize) -> (Vec<Frame>, Option<DecodeError>) {
     (frames, decoder.finish(&buf).err())
 }
 
+/// Every frame rebuilt from [`Decoder::visit`]'s events (and the error, if any), fed in chunks.
+fn visit_all(data: &[u8], chunk: usize) -> (Vec<Frame>, Option<DecodeError>) {
+    let mut decoder = Decoder::with_limits(limits());
+    let mut builder = FrameBuilder::new();
+    let mut buf = BytesMut::new();
+    let mut frames = Vec::new();
+    for piece in data.chunks(chunk.max(1)) {
+        buf.extend_from_slice(piece);
+        loop {
+            let mut events = 0;
+            match decoder.visit(&mut buf, |event| {
+                events += 1;
+                frames.extend(builder.push(event));
+            }) {
+                Ok(Some(_)) => {}
+                Ok(None) => {
+                    assert_eq!(events, 0, "events of a partial frame");
+                    break;
+                }
+                Err(e) => {
+                    assert_eq!(events, 0, "events of a malformed frame");
+                    return (frames, Some(e));
+                }
+            }
+        }
+    }
+    (frames, decoder.finish(&buf).err())
+}
+
 /// Arbitrary bytes: decoding never panics; decoding in chunks gives the same frames and the same
 /// error as decoding whole; every decoded frame re-encodes to bytes that decode to the same frame.
 pub fn decode(data: &[u8]) {
@@ -49,6 +80,26 @@ pub fn decode(data: &[u8]) {
     );
     for frame in &frames {
         check_roundtrip(frame);
+    }
+    // Reading the same bytes as events gives the same frames and the same error, whole and chunked.
+    for by in [data.len(), chunk] {
+        let (visited, visit_error) = visit_all(data, by);
+        assert_eq!(visited, frames, "visit (by {by}) gave other frames");
+        assert_eq!(visit_error, error, "visit (by {by}) gave another error");
+    }
+    let mut builder = FrameBuilder::new();
+    let mut first = None;
+    let visited = visit_complete(data, &limits(), |event| {
+        first = first.take().or(builder.push(event));
+    });
+    match (frames.first(), &error) {
+        (Some(frame), _) => {
+            assert_eq!(visited.map(|len| len.is_some()), Ok(true));
+            assert_eq!(first.as_ref(), Some(frame), "visit_complete's first frame");
+        }
+        (None, Some(e)) if e.kind == ErrorKind::Truncated => assert_eq!(visited, Ok(None)),
+        (None, Some(e)) => assert_eq!(visited.err().as_ref(), Some(e), "visit_complete's error"),
+        (None, None) => assert_eq!(visited, Ok(None)),
     }
     // The stateless entry point agrees with the decoder on the first frame (or the first error).
     let complete = decode_complete(&Bytes::copy_from_slice(data), &limits());

@@ -3,13 +3,15 @@
 
 use alloc::boxed::Box;
 use alloc::vec::Vec;
-use bytes::{Bytes, BytesMut};
+use bytes::{Buf, Bytes, BytesMut};
 
 use crate::error::{DecodeError, ErrorKind};
+use crate::event::Event;
 use crate::fast;
 use crate::frame::{Attributed, BigNumber, Double, Frame, Verbatim};
 use crate::limits::Limits;
 use crate::scan::{AggKind, Scanner};
+use crate::walk;
 
 /// A resumable RESP2/RESP3 decoder for one byte stream (one connection).
 ///
@@ -32,6 +34,8 @@ pub struct Decoder {
     /// The builder's stack, kept between frames so that building an aggregate allocates only the
     /// aggregate itself. Empty between calls.
     building: Vec<Building>,
+    /// The walk's stack of open aggregates, kept between frames like `building`.
+    walking: Vec<walk::Open>,
 }
 
 impl Decoder {
@@ -81,17 +85,89 @@ impl Decoder {
             self.consumed += len as u64;
             return Ok(Some(frame));
         }
-        match self.scanner.scan(buf, &self.limits) {
-            Ok(None) => Ok(None),
-            Ok(Some(len)) => {
+        match self.scan(buf)? {
+            None => Ok(None),
+            Some(len) => {
                 let bytes = buf.split_to(len).freeze();
                 let frame = build(&bytes, &mut self.building);
                 if self.building.capacity() > 64 {
                     self.building = Vec::new();
                 }
+                Ok(Some(frame))
+            }
+        }
+    }
+
+    /// Reads the next complete frame from the front of `buf` as [`Event`]s, handing each to `on`, then
+    /// advances `buf` past it: `Ok(Some(len))` with the frame's length in bytes, or `Ok(None)` when more
+    /// bytes are needed (the decoder keeps its place, as for [`Decoder::decode`]; no event of a frame
+    /// is reported before the whole frame has arrived and been validated).
+    ///
+    /// The borrowed counterpart of [`Decoder::decode`]: nothing is allocated and no reference count
+    /// is touched. The two may be mixed on one stream, frame by frame.
+    ///
+    /// # Errors
+    /// As for [`Decoder::decode`]; no event of the offending frame has been reported.
+    ///
+    /// ```
+    /// use bytes::BytesMut;
+    /// use slotwise_resp::{Aggregate, Decoder, Event};
+    ///
+    /// let mut decoder = Decoder::new();
+    /// let mut buf = BytesMut::from(&b"*2\r\n$3\r\nfoo\r\n:42\r\n"[..]);
+    /// let mut seen = Vec::new();
+    /// let len = decoder.visit(&mut buf, |event| seen.push(format!("{event:?}")))?;
+    /// assert_eq!(len, Some(18));
+    /// assert_eq!(seen, [
+    ///     format!("{:?}", Event::Start { kind: Aggregate::Array, len: Some(2) }),
+    ///     format!("{:?}", Event::BulkString(b"foo")),
+    ///     format!("{:?}", Event::Integer(42)),
+    ///     format!("{:?}", Event::End),
+    /// ]);
+    /// assert!(buf.is_empty());
+    /// # Ok::<(), slotwise_resp::DecodeError>(())
+    /// ```
+    pub fn visit(
+        &mut self,
+        buf: &mut BytesMut,
+        mut on: impl FnMut(Event<'_>),
+    ) -> Result<Option<usize>, DecodeError> {
+        if let Some(err) = &self.failed {
+            return Err(err.clone());
+        }
+        if self.scanner.is_idle()
+            && let Some((event, len)) = fast::leaf_event(buf, &self.limits)
+        {
+            on(event);
+            self.scanner.forget_line_hint();
+            self.consumed += len as u64;
+            buf.advance(len);
+            return Ok(Some(len));
+        }
+        let Some(len) = self.scan(buf)? else {
+            return Ok(None);
+        };
+        walk::walk(
+            buf.get(..len).unwrap_or_default(),
+            &mut self.walking,
+            &mut on,
+        );
+        if self.walking.capacity() > 64 {
+            self.walking = Vec::new();
+        }
+        buf.advance(len);
+        Ok(Some(len))
+    }
+
+    /// Scans on from where the last call stopped: the length of the frame at the front of `buf` once it
+    /// is complete (counted as consumed, scanner reset), or the error (kept: the decoder has failed).
+    fn scan(&mut self, buf: &[u8]) -> Result<Option<usize>, DecodeError> {
+        match self.scanner.scan(buf, &self.limits) {
+            Ok(None) => Ok(None),
+            Ok(Some(len)) => {
                 self.scanner.reset();
                 self.consumed += len as u64;
-                Ok(Some(frame))
+                Ok(Some(len))
             }
             Err((at, kind)) => {
                 let err = DecodeError::new(self.consumed + at as u64, kind);
@@ -147,6 +223,50 @@ pub fn decode_complete(
     match scanner.scan(input, limits) {
         Ok(None) => Ok(None),
         Ok(Some(len)) => Ok(Some((build(input, &mut Vec::new()), len))),
+        Err((at, kind)) => Err(DecodeError::new(at as u64, kind)),
+    }
+}
+
+/// Reads one frame from the start of `input` without keeping state, handing it to `on` as [`Event`]s
+/// whose payloads borrow `input`: `Ok(Some(len))` with the frame's length in bytes, or `Ok(None)` if
+/// `input` holds only part of a frame (then no event is reported). The borrowed counterpart of
+/// [`decode_complete`]; it allocates nothing per element, only (for an aggregate) the small stacks of
+/// aggregates open at once, which [`Decoder::visit`] keeps between frames.
+///
+/// # Errors
+/// As for [`decode_complete`]; no event of the offending frame has been reported.
+///
+/// ```
+/// use slotwise_resp::{visit_complete, Event, Limits};
+/// let mut total = 0;
+/// let len = visit_complete(b"*2\r\n:3\r\n:4\r\n", &Limits::DEFAULT, |event| {
+///     if let Event::Integer(n) = event {
+///         total += n;
+///     }
+/// })?;
+/// assert_eq!((len, total), (Some(12), 7));
+/// # Ok::<(), slotwise_resp::DecodeError>(())
+/// ```
+pub fn visit_complete<'a>(
+    input: &'a [u8],
+    limits: &Limits,
+    mut on: impl FnMut(Event<'a>),
+) -> Result<Option<usize>, DecodeError> {
+    if let Some((event, len)) = fast::leaf_event(input, limits) {
+        on(event);
+        return Ok(Some(len));
+    }
+    let mut scanner = Scanner::default();
+    match scanner.scan(input, limits) {
+        Ok(None) => Ok(None),
+        Ok(Some(len)) => {
+            walk::walk(
+                input.get(..len).unwrap_or_default(),
+                &mut Vec::new(),
+                &mut on,
+            );
+            Ok(Some(len))
+        }
         Err((at, kind)) => Err(DecodeError::new(at as u64, kind)),
     }
 }
@@ -317,7 +437,7 @@ fn build(bytes: &Bytes, stack: &mut Vec<Building>) -> Frame {
 }
 
 /// A numeric header field, as the builder reads it.
-enum Number {
+pub(crate) enum Number {
     /// A number (`-1` included: a null for `$` and `*`).
     Value(i64),
     /// `?`.
@@ -328,7 +448,7 @@ enum Number {
 /// both converts it and finds the line's end; returns it and the offset after the CRLF. The scanner
 /// has checked the digits and the range, so plain wrapping arithmetic is exact here.
 #[inline(always)]
-fn number(input: &[u8], from: usize) -> (Number, usize) {
+pub(crate) fn number(input: &[u8], from: usize) -> (Number, usize) {
     let mut i = from;
     let negative = match input.get(i) {
         Some(b'-') => {
@@ -364,7 +484,7 @@ fn number(input: &[u8], from: usize) -> (Number, usize) {
 /// The offset of the CR ending the line that starts at `from` (the input is valid: the first CR is
 /// the line's end), or the end of the input.
 #[inline(always)]
-fn line_end(input: &[u8], from: usize) -> usize {
+pub(crate) fn line_end(input: &[u8], from: usize) -> usize {
     let rest = input.get(from..).unwrap_or_default();
     // Header lines are a few bytes (`$5`, `*3`, `:1`): a plain loop beats setting up a vector search.
     let short = rest.get(..rest.len().min(24)).unwrap_or_default();

@@ -9,6 +9,7 @@
 
 use bytes::{Buf, Bytes, BytesMut};
 
+use crate::event::Event;
 use crate::frame::Frame;
 use crate::limits::Limits;
 
@@ -137,6 +138,25 @@ pub(crate) fn leaf_of(input: &Bytes, limits: &Limits) -> Option<(Frame, usize)> 
         Leaf::Bulk { header, len } => Frame::BulkString(input.slice(header..header + len)),
     };
     Some((frame, total))
+}
+
+/// Reads one complete leaf frame at the start of `input` as its [`Event`] (payload borrowed), or `None`.
+pub(crate) fn leaf_event<'a>(input: &'a [u8], limits: &Limits) -> Option<(Event<'a>, usize)> {
+    let (leaf, total) = recognise(input, limits)?;
+    let event = match leaf {
+        Leaf::Line(ty, len) => {
+            let text = input.get(1..1 + len)?;
+            if ty == b'+' {
+                Event::SimpleString(text)
+            } else {
+                Event::SimpleError(text)
+            }
+        }
+        Leaf::Integer(n) => Event::Integer(n),
+        Leaf::NullBulk => Event::NullBulk,
+        Leaf::Bulk { header, len } => Event::BulkString(input.get(header..header + len)?),
+    };
+    Some((event, total))
 }
 
 /// Parses `-?digits\r\n` (at most 19 digits, so it cannot overflow) from the start of `line`; returns

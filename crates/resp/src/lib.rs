@@ -8,6 +8,9 @@
 //! - [`Decoder`]: feed it a [`bytes::BytesMut`] that grows as bytes arrive; it hands out complete frames
 //!   and keeps its place inside a partial one, so the total work is linear in the input however it is
 //!   chunked.
+//! - [`Decoder::visit`] and [`visit_complete`]: the same frames as [`Event`]s with borrowed payloads,
+//!   for callers that build their own types (no allocation, no reference counts); [`FrameBuilder`]
+//!   turns events back into owned frames.
 //! - [`Limits`]: nesting depth, bulk length, aggregate length and frame size, with the server's defaults.
 //! - [`DecodeError`]: what was wrong and at which byte offset of the stream.
 //! - [`encode`]: commands as arrays of bulk strings ([`encode::write_command`], [`Arg`]) and any [`Frame`]
@@ -61,16 +64,19 @@ mod arbitrary;
 mod decode;
 pub mod encode;
 mod error;
+mod event;
 mod fast;
 mod frame;
 mod frame_drop;
 mod frame_impl;
 mod limits;
 mod scan;
+mod walk;
 
-pub use decode::{Decoder, decode_complete};
+pub use decode::{Decoder, decode_complete, visit_complete};
 pub use encode::Arg;
 pub use error::{DecodeError, ErrorKind, Limit};
+pub use event::{Aggregate, Event, FrameBuilder};
 pub use frame::{Attributed, BigNumber, Double, Frame, Verbatim};
 pub use limits::Limits;
 

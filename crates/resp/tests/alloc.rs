@@ -6,7 +6,7 @@ use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
 
 use bytes::BytesMut;
-use slotwise_resp::{Decoder, Frame};
+use slotwise_resp::{Decoder, Event, Frame};
 
 struct Counting;
 
@@ -120,4 +120,40 @@ fn a_large_reply_fed_in_small_pieces_is_read_once() {
         items[n - 1].as_bytes().unwrap().as_ref(),
         (n - 1).to_string().as_bytes()
     );
+}
+
+#[test]
+fn visiting_allocates_nothing_per_frame() {
+    let mut input = Vec::new();
+    for i in 0..1000 {
+        input
+            .extend_from_slice(format!("+OK\r\n:{i}\r\n$12\r\nvalue-{i:06}\r\n$-1\r\n").as_bytes());
+    }
+    input.extend_from_slice(b"*100\r\n");
+    for i in 0..100 {
+        input.extend_from_slice(format!("$8\r\nval-{i:04}\r\n").as_bytes());
+    }
+    input.extend_from_slice(b"*2\r\n*2\r\n:1\r\n%1\r\n+k\r\n~1\r\n_\r\n$?\r\n;2\r\nab\r\n;0\r\n");
+    let mut decoder = Decoder::new();
+    // A first aggregate, so that the decoder's stacks exist.
+    let mut warm = BytesMut::from(&b"*1\r\n*1\r\n*1\r\n:1\r\n"[..]);
+    decoder.visit(&mut warm, |_| {}).unwrap();
+    let mut buf = BytesMut::from(&input[..]);
+    let (mut frames, mut bytes) = (0, 0);
+    let used = allocated_by(|| {
+        while let Some(len) = decoder
+            .visit(&mut buf, |event| {
+                if let Event::BulkString(b) = event {
+                    bytes += b.len();
+                }
+            })
+            .unwrap()
+        {
+            assert!(len > 0);
+            frames += 1;
+        }
+    });
+    assert_eq!((frames, bytes), (4002, 1000 * 12 + 100 * 8));
+    assert!(buf.is_empty());
+    assert_eq!(used, 0, "bytes allocated visiting 4,002 frames");
 }

@@ -6,7 +6,10 @@ mod common;
 use bytes::{Bytes, BytesMut};
 use proptest::prelude::*;
 use slotwise_resp::encode::{command_len, write_command};
-use slotwise_resp::{BigNumber, Decoder, Double, Frame, Limits, Verbatim, decode_complete};
+use slotwise_resp::{
+    BigNumber, Decoder, Double, Event, Frame, FrameBuilder, Limits, Verbatim, decode_complete,
+    visit_complete,
+};
 
 fn bytes() -> impl Strategy<Value = Bytes> {
     prop::collection::vec(any::<u8>(), 0..24).prop_map(Bytes::from)
@@ -127,4 +130,70 @@ fn integer_arguments_cover_the_extremes() {
     write_command(&mut out, [u64::MAX]);
     write_command(&mut out, [0u8]);
     assert_eq!(out, b"*1\r\n$20\r\n-9223372036854775808\r\n*1\r\n$20\r\n18446744073709551615\r\n*1\r\n$1\r\n0\r\n");
+}
+
+/// Frames read as events (in pieces cut at `cuts`) and rebuilt.
+fn visited(input: &[u8], cuts: &[usize]) -> Vec<Frame> {
+    let (frames, error) = common::visit_in_pieces(input, cuts, Limits::DEFAULT);
+    assert_eq!(error, None);
+    frames
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 512, ..ProptestConfig::default() })]
+
+    #[test]
+    fn events_rebuild_the_frames_decode_gives(frames in prop::collection::vec(frame(), 1..8), mut cuts in prop::collection::vec(any::<prop::sample::Index>(), 0..12)) {
+        let mut input = Vec::new();
+        for f in &frames {
+            f.encode(&mut input);
+        }
+        let mut cuts: Vec<usize> = cuts.drain(..).map(|i| i.index(input.len() + 1)).collect();
+        cuts.sort_unstable();
+        prop_assert_eq!(&visited(&input, &[]), &frames);
+        prop_assert_eq!(&visited(&input, &cuts), &frames);
+        // The stateless entry point: the first frame, its length, borrowed from the input.
+        let mut builder = FrameBuilder::new();
+        let mut first = None;
+        let len = visit_complete(&input, &Limits::DEFAULT, |event| {
+            if let Event::BulkString(b) = event {
+                assert!(input.as_ptr_range().contains(&b.as_ptr()) || b.is_empty());
+            }
+            first = first.take().or(builder.push(event));
+        }).unwrap();
+        prop_assert_eq!(len, Some(frames[0].encoded_len()));
+        prop_assert_eq!(first.as_ref(), Some(&frames[0]));
+        prop_assert_eq!(visit_complete(&input[..len.unwrap() - 1], &Limits::DEFAULT, |_| panic!("an event of a partial frame")), Ok(None));
+    }
+
+    #[test]
+    fn events_split_at_every_byte_rebuild_the_same_frames(frames in prop::collection::vec(frame(), 1..4)) {
+        let mut input = Vec::new();
+        for f in &frames {
+            f.encode(&mut input);
+        }
+        for cut in 0..=input.len() {
+            prop_assert_eq!(&visited(&input, &[cut]), &frames);
+        }
+    }
+
+    #[test]
+    fn events_and_frames_agree_on_any_bytes(data in prop::collection::vec(prop_oneof![Just(b'\r'), Just(b'\n'), Just(b'*'), Just(b'$'), Just(b'%'), Just(b'|'), Just(b'?'), Just(b'.'), Just(b';'), Just(b'1'), Just(b'0'), Just(b'-'), any::<u8>()], 0..48)) {
+        let mut limits = Limits::DEFAULT;
+        limits.max_depth = 4;
+        limits.max_line_len = 16;
+        let mut decoder = Decoder::with_limits(limits);
+        let mut buf = BytesMut::from(&data[..]);
+        let mut frames = Vec::new();
+        let error = loop {
+            match decoder.decode(&mut buf) {
+                Ok(Some(f)) => frames.push(f),
+                Ok(None) => break decoder.finish(&buf).err(),
+                Err(e) => break Some(e),
+            }
+        };
+        let (visited, visit_error) = common::visit_in_pieces(&data, &[data.len() / 2], limits);
+        prop_assert_eq!(visited, frames);
+        prop_assert_eq!(visit_error, error);
+    }
 }

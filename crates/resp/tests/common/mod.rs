@@ -2,7 +2,7 @@
 #![allow(dead_code, unreachable_pub)]
 
 use bytes::{Bytes, BytesMut};
-use slotwise_resp::{DecodeError, Decoder, Frame, Limits, decode_complete};
+use slotwise_resp::{DecodeError, Decoder, Frame, FrameBuilder, Limits, decode_complete};
 
 /// Decodes exactly one frame from `input`, which must be consumed whole.
 pub fn one(input: &[u8]) -> Frame {
@@ -14,20 +14,74 @@ pub fn one(input: &[u8]) -> Frame {
     frame
 }
 
-/// The error decoding `input` gives (with the given limits), end of stream included.
+/// The error decoding `input` gives (with the given limits), end of stream included. Reading it as
+/// events ([`Decoder::visit`]) must give the same frames before it and the same error.
 pub fn error_with(input: &[u8], limits: Limits) -> DecodeError {
     let mut decoder = Decoder::with_limits(limits);
     let mut buf = BytesMut::from(input);
-    loop {
+    let mut frames = Vec::new();
+    let error = loop {
         match decoder.decode(&mut buf) {
-            Ok(Some(_)) => continue,
+            Ok(Some(frame)) => frames.push(frame),
             Ok(None) => match decoder.finish(&buf) {
-                Err(e) => return e,
+                Err(e) => break e,
                 Ok(()) => panic!("no error for {input:?}"),
             },
-            Err(e) => return e,
+            Err(e) => break e,
+        }
+    };
+    let (visited, visit_error) = visit_in_pieces(input, &[], limits);
+    assert_eq!(
+        visited, frames,
+        "visit gave other frames before the error in {input:?}"
+    );
+    assert_eq!(
+        visit_error.as_ref(),
+        Some(&error),
+        "visit's error for {input:?}"
+    );
+    error
+}
+
+/// Every frame (rebuilt from [`Decoder::visit`]'s events) and the error, if any, from feeding `input`
+/// in pieces cut at `cuts`. Checks that a frame's events come only once it is complete.
+pub fn visit_in_pieces(
+    input: &[u8],
+    cuts: &[usize],
+    limits: Limits,
+) -> (Vec<Frame>, Option<DecodeError>) {
+    let mut decoder = Decoder::with_limits(limits);
+    let mut builder = FrameBuilder::new();
+    let mut buf = BytesMut::new();
+    let mut frames = Vec::new();
+    let mut at = 0;
+    for &cut in cuts.iter().chain(std::iter::once(&input.len())) {
+        let cut = cut.clamp(at, input.len());
+        buf.extend_from_slice(&input[at..cut]);
+        at = cut;
+        loop {
+            let mut done = Vec::new();
+            let mut events = 0;
+            let result = decoder.visit(&mut buf, |event| {
+                events += 1;
+                done.extend(builder.push(event));
+            });
+            match result {
+                Ok(Some(_)) => {
+                    assert_eq!(done.len(), 1, "one visit, one frame, in {input:?}");
+                    frames.extend(done);
+                }
+                Ok(None) | Err(_) => {
+                    assert_eq!(events, 0, "events of an unfinished frame in {input:?}");
+                    if let Err(e) = result {
+                        return (frames, Some(e));
+                    }
+                    break;
+                }
+            }
         }
     }
+    (frames, decoder.finish(&buf).err())
 }
 
 /// The error decoding `input` gives (default limits).
