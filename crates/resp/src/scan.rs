@@ -43,6 +43,10 @@ pub(crate) struct Scanner {
     pos: usize,
     /// Where the search for the CRLF ending the line at `pos` resumes (so long lines are not rescanned).
     line_from: usize,
+    /// The buffer length below which nothing can change: set while a payload at `pos` is still
+    /// arriving (its end and CRLF are known), so that a piece that does not complete it costs a
+    /// comparison instead of re-reading its header.
+    wait_for: usize,
     stack: Vec<Open>,
 }
 
@@ -57,7 +61,7 @@ enum Line {
 impl Scanner {
     /// True when no part of a frame has been read.
     pub(crate) fn is_idle(&self) -> bool {
-        self.pos == 0
+        self.pos == 0 && self.wait_for == 0
     }
 
     /// Drops the CRLF search hint (the frame it was for was decoded by another path).
@@ -70,6 +74,7 @@ impl Scanner {
     pub(crate) fn reset(&mut self) {
         self.pos = 0;
         self.line_from = 0;
+        self.wait_for = 0;
         self.stack.clear();
         if self.stack.capacity() > 64 {
             self.stack.shrink_to(16);
@@ -82,6 +87,9 @@ impl Scanner {
         if buf.len() < self.pos {
             // The caller broke the contract (the buffer shrank). Start over rather than read garbage.
             self.reset();
+        }
+        if buf.len() < self.wait_for {
+            return Ok(None);
         }
         loop {
             let pos = self.pos;
@@ -285,10 +293,10 @@ impl Scanner {
     }
 
     /// Checks a length-prefixed payload of `n` bytes starting at `start`: `None` until it and its CRLF
-    /// have all arrived. Limits are checked first, so a huge declared length fails before any payload.
+    /// have all arrived (and then nothing is read again until they can have). Limits are checked first, so a huge declared length fails before any payload.
     /// Returns where the payload ends.
     fn payload(
-        &self,
+        &mut self,
         buf: &[u8],
         start: usize,
         n: usize,
@@ -305,7 +313,10 @@ impl Scanner {
             return Err((header, ErrorKind::LimitExceeded(Limit::FrameLen)));
         }
         match buf.get(end..end + 2) {
-            None => Ok(None),
+            None => {
+                self.wait_for = end + 2;
+                Ok(None)
+            }
             Some(b"\r\n") => Ok(Some(Payload { start, end })),
             Some(_) => Err((end, ErrorKind::ExpectedCrlf)),
         }
@@ -314,6 +325,7 @@ impl Scanner {
     fn advance(&mut self, next: usize) {
         self.pos = next;
         self.line_from = next;
+        self.wait_for = 0;
     }
 
     /// Steps over a complete element and closes every aggregate it completes. True when the frame is done.
