@@ -77,11 +77,14 @@ impl Decoder {
         if let Some(err) = &self.failed {
             return Err(err.clone());
         }
+        if self.scanner.waits_beyond(buf.len()) {
+            return Ok(None);
+        }
         if self.scanner.is_idle()
             && let Some((frame, len)) = fast::leaf(buf, &self.limits)
         {
-            // A partial line may have left a search hint for this frame; the next frame starts afresh.
-            self.scanner.forget_line_hint();
+            // A partial line or payload may have left hints for this frame; the next frame starts afresh.
+            self.scanner.forget_hints();
             self.consumed += len as u64;
             return Ok(Some(frame));
         }
@@ -135,11 +138,14 @@ impl Decoder {
         if let Some(err) = &self.failed {
             return Err(err.clone());
         }
+        if self.scanner.waits_beyond(buf.len()) {
+            return Ok(None);
+        }
         if self.scanner.is_idle()
             && let Some((event, len)) = fast::leaf_event(buf, &self.limits)
         {
             on(event);
-            self.scanner.forget_line_hint();
+            self.scanner.forget_hints();
             self.consumed += len as u64;
             buf.advance(len);
             return Ok(Some(len));

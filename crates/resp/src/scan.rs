@@ -61,12 +61,19 @@ enum Line {
 impl Scanner {
     /// True when no part of a frame has been read.
     pub(crate) fn is_idle(&self) -> bool {
-        self.pos == 0 && self.wait_for == 0
+        self.pos == 0
     }
 
-    /// Drops the CRLF search hint (the frame it was for was decoded by another path).
-    pub(crate) fn forget_line_hint(&mut self) {
+    /// True when a buffer of `len` bytes cannot hold more of the frame than the last call saw: a
+    /// payload it was waiting for has not all arrived.
+    pub(crate) fn waits_beyond(&self, len: usize) -> bool {
+        len < self.wait_for
+    }
+
+    /// Drops the search hints (the frame they were for was decoded by another path).
+    pub(crate) fn forget_hints(&mut self) {
         self.line_from = 0;
+        self.wait_for = 0;
     }
 
     /// Forgets the frame in progress (after it was built, or on error). Keeps the stack's allocation
