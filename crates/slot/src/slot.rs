@@ -126,16 +126,25 @@ pub fn hash_tag(key: &[u8]) -> &[u8] {
     }
 }
 
-/// Inputs up to this long are searched eight bytes at a time in plain integer arithmetic; longer ones
-/// with `memchr`, whose vector setup only pays for itself on longer inputs.
+/// The first this many bytes are searched eight bytes at a time in plain integer arithmetic; what
+/// follows in longer inputs with `memchr`, whose vector setup only pays for itself on longer inputs.
+/// (A hash tag is usually near the start of a key, so a long tagged key rarely gets that far.)
 const SHORT_KEY: usize = 64;
 
 /// The offset of the first `needle` in `hay`.
 #[inline(always)]
 fn find(needle: u8, hay: &[u8]) -> Option<usize> {
-    if hay.len() > SHORT_KEY {
-        return memchr::memchr(needle, hay);
+    match hay.split_at_checked(SHORT_KEY) {
+        Some((head, tail)) if !tail.is_empty() => {
+            find_short(needle, head).or_else(|| memchr::memchr(needle, tail).map(|i| i + SHORT_KEY))
+        }
+        _ => find_short(needle, hay),
     }
+}
+
+/// [`find`] in plain integer arithmetic, eight bytes at a time.
+#[inline(always)]
+fn find_short(needle: u8, hay: &[u8]) -> Option<usize> {
     const ONES: u64 = u64::from_le_bytes([0x01; 8]);
     const HIGHS: u64 = u64::from_le_bytes([0x80; 8]);
     let pattern = u64::from_le_bytes([needle; 8]);
