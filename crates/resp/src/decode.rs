@@ -6,11 +6,11 @@ use alloc::vec::Vec;
 use bytes::{Buf, Bytes, BytesMut};
 
 use crate::error::{DecodeError, ErrorKind};
-use crate::event::Event;
+use crate::event::{Aggregate, Event};
 use crate::fast;
 use crate::frame::{Attributed, BigNumber, Double, Frame, Verbatim};
 use crate::limits::Limits;
-use crate::scan::{AggKind, Scanner};
+use crate::scan::Scanner;
 use crate::walk;
 
 /// A resumable RESP2/RESP3 decoder for one byte stream (one connection).
@@ -282,13 +282,13 @@ pub fn visit_complete<'a>(
 enum Building {
     /// Arrays, sets, pushes. `remaining` is `None` for a streamed aggregate.
     Items {
-        kind: AggKind,
+        kind: Aggregate,
         items: Vec<Frame>,
         remaining: Option<usize>,
     },
     /// Maps and attributes; `key` holds a key waiting for its value.
     Pairs {
-        kind: AggKind,
+        kind: Aggregate,
         pairs: Vec<(Frame, Frame)>,
         key: Option<Frame>,
         remaining: Option<usize>,
@@ -394,19 +394,13 @@ fn build(bytes: &Bytes, stack: &mut Vec<Building>) -> Frame {
                         continue;
                     }
                     (b'*' | b'%' | b'~' | b'>' | b'|', number) => {
-                        let kind = match ty {
-                            b'*' => AggKind::Array,
-                            b'%' => AggKind::Map,
-                            b'~' => AggKind::Set,
-                            b'>' => AggKind::Push,
-                            _ => AggKind::Attribute,
-                        };
+                        let kind = Aggregate::opened_by(ty);
                         let n = match number {
                             Number::Value(n) => Some(usize::try_from(n).unwrap_or(0)),
                             _ => None,
                         };
                         match n {
-                            Some(0) if kind == AggKind::Attribute => {
+                            Some(0) if kind == Aggregate::Attribute => {
                                 stack.push(Building::AttributeTarget(Vec::new()));
                                 continue;
                             }
@@ -416,7 +410,7 @@ fn build(bytes: &Bytes, stack: &mut Vec<Building>) -> Frame {
                                 // by input; the bound keeps it so even if it had not.
                                 let capacity = n.unwrap_or(0).min(input.len() / 3);
                                 stack.push(match kind {
-                                    AggKind::Map | AggKind::Attribute => Building::Pairs {
+                                    Aggregate::Map | Aggregate::Attribute => Building::Pairs {
                                         kind,
                                         pairs: Vec::with_capacity(capacity),
                                         key: None,
@@ -547,7 +541,7 @@ fn deliver(stack: &mut Vec<Building>, mut value: Frame) -> Option<Frame> {
         }
         value = match stack.pop() {
             Some(Building::Pairs {
-                kind: AggKind::Attribute,
+                kind: Aggregate::Attribute,
                 pairs,
                 ..
             }) => {
@@ -574,12 +568,12 @@ fn count_down(remaining: &mut Option<usize>) -> bool {
 fn close(open: Building) -> Frame {
     match open {
         Building::Items {
-            kind: AggKind::Set,
+            kind: Aggregate::Set,
             items,
             ..
         } => Frame::Set(items),
         Building::Items {
-            kind: AggKind::Push,
+            kind: Aggregate::Push,
             items,
             ..
         } => Frame::Push(items),
@@ -590,11 +584,12 @@ fn close(open: Building) -> Frame {
     }
 }
 
-fn empty(kind: AggKind) -> Frame {
+fn empty(kind: Aggregate) -> Frame {
     match kind {
-        AggKind::Map | AggKind::Attribute => Frame::Map(Vec::new()),
-        AggKind::Set => Frame::Set(Vec::new()),
-        AggKind::Push => Frame::Push(Vec::new()),
-        AggKind::Array => Frame::Array(Vec::new()),
+        Aggregate::Map | Aggregate::Attribute => Frame::Map(Vec::new()),
+        Aggregate::Set => Frame::Set(Vec::new()),
+        Aggregate::Push => Frame::Push(Vec::new()),
+        Aggregate::Array => Frame::Array(Vec::new()),
+        Aggregate::StreamedString => Frame::StreamedString(Vec::new()),
     }
 }

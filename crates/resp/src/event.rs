@@ -85,6 +85,20 @@ pub enum Aggregate {
     StreamedString,
 }
 
+impl Aggregate {
+    /// The aggregate a header's type byte opens: `*`, `%`, `~`, `>`; anything else is taken as `|`
+    /// (callers ask only for those five).
+    pub(crate) fn opened_by(ty: u8) -> Aggregate {
+        match ty {
+            b'*' => Aggregate::Array,
+            b'%' => Aggregate::Map,
+            b'~' => Aggregate::Set,
+            b'>' => Aggregate::Push,
+            _ => Aggregate::Attribute,
+        }
+    }
+}
+
 /// Builds owned [`Frame`]s from [`Event`]s, copying each payload (a frame built from events shares
 /// nothing with the input). Feed it the events of one or more frames with [`FrameBuilder::push`].
 #[derive(Debug, Default)]

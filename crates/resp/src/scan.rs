@@ -10,17 +10,8 @@
 use alloc::vec::Vec;
 
 use crate::error::{ErrorKind, Limit};
+use crate::event::Aggregate;
 use crate::limits::Limits;
-
-/// The kinds of aggregate a header can open.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum AggKind {
-    Array,
-    Map,
-    Set,
-    Push,
-    Attribute,
-}
 
 /// An aggregate the scanner is inside of.
 #[derive(Clone, Copy, Debug)]
@@ -203,14 +194,8 @@ impl Scanner {
                     }
                 }
                 b'*' | b'%' | b'~' | b'>' | b'|' => {
-                    let kind = match ty {
-                        b'*' => AggKind::Array,
-                        b'%' => AggKind::Map,
-                        b'~' => AggKind::Set,
-                        b'>' => AggKind::Push,
-                        _ => AggKind::Attribute,
-                    };
-                    let pairs = matches!(kind, AggKind::Map | AggKind::Attribute);
+                    let kind = Aggregate::opened_by(ty);
+                    let pairs = matches!(kind, Aggregate::Map | Aggregate::Attribute);
                     match known_len.unwrap_or_else(|| parse_len(line, ty == b'*', ty != b'|')) {
                         Some(Len::Null) => self.leaf(next),
                         Some(Len::Streamed) => {
@@ -229,7 +214,7 @@ impl Scanner {
                                 }
                             };
                             // An attribute is followed by the frame it describes.
-                            let elements = elements + usize::from(kind == AggKind::Attribute);
+                            let elements = elements + usize::from(kind == Aggregate::Attribute);
                             if elements == 0 {
                                 self.leaf(next)
                             } else {

@@ -104,13 +104,7 @@ pub(crate) fn walk<'a>(input: &'a [u8], open: &mut Vec<Open>, on: &mut impl FnMu
                         continue;
                     }
                     (b'*' | b'%' | b'~' | b'>' | b'|', value) => {
-                        let kind = match ty {
-                            b'*' => Aggregate::Array,
-                            b'%' => Aggregate::Map,
-                            b'~' => Aggregate::Set,
-                            b'>' => Aggregate::Push,
-                            _ => Aggregate::Attribute,
-                        };
+                        let kind = Aggregate::opened_by(ty);
                         let len = match value {
                             Number::Value(n) => Some(usize::try_from(n).unwrap_or(0)),
                             Number::Streamed => None,

@@ -55,11 +55,8 @@ fn decode_in_pieces(input: &[u8], cuts: &[usize]) -> Vec<Frame> {
     let mut decoder = Decoder::new();
     let mut buf = BytesMut::new();
     let mut frames = Vec::new();
-    let mut at = 0;
-    for &cut in cuts.iter().chain(std::iter::once(&input.len())) {
-        let cut = cut.clamp(at, input.len());
-        buf.extend_from_slice(&input[at..cut]);
-        at = cut;
+    for piece in common::pieces(input, cuts) {
+        buf.extend_from_slice(piece);
         while let Some(f) = decoder.decode(&mut buf).unwrap() {
             frames.push(f);
         }

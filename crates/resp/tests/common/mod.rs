@@ -43,6 +43,21 @@ pub fn error_with(input: &[u8], limits: Limits) -> DecodeError {
     error
 }
 
+/// `input` cut at `cuts` (offsets, in order; out-of-order or out-of-range ones are clamped), the last
+/// piece running to the end.
+pub fn pieces<'a>(input: &'a [u8], cuts: &'a [usize]) -> impl Iterator<Item = &'a [u8]> {
+    let mut at = 0;
+    cuts.iter()
+        .copied()
+        .chain(std::iter::once(input.len()))
+        .map(move |cut| {
+            let cut = cut.clamp(at, input.len());
+            let piece = &input[at..cut];
+            at = cut;
+            piece
+        })
+}
+
 /// Every frame (rebuilt from [`Decoder::visit`]'s events) and the error, if any, from feeding `input`
 /// in pieces cut at `cuts`. Checks that a frame's events come only once it is complete.
 pub fn visit_in_pieces(
@@ -54,11 +69,8 @@ pub fn visit_in_pieces(
     let mut builder = FrameBuilder::new();
     let mut buf = BytesMut::new();
     let mut frames = Vec::new();
-    let mut at = 0;
-    for &cut in cuts.iter().chain(std::iter::once(&input.len())) {
-        let cut = cut.clamp(at, input.len());
-        buf.extend_from_slice(&input[at..cut]);
-        at = cut;
+    for piece in pieces(input, cuts) {
+        buf.extend_from_slice(piece);
         loop {
             let mut done = Vec::new();
             let mut events = 0;
