@@ -133,7 +133,6 @@ impl Cluster {
         if sentinel {
             // A Sentinel deployment: its sentinels are asked, always.
             known = self.sentinel_nodes();
-            known.dedup();
         } else if !seeds && let Some(topology) = &self.slot_map.known {
             let endpoints: Vec<_> = topology
                 .nodes()

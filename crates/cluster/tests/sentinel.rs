@@ -312,3 +312,30 @@ fn a_switch_does_not_wait_for_the_round_in_progress() {
     s.recv(n, "$1\r\n7\r\n");
     assert_eq!(s.reply_of(get), Ok(Frame::BulkString("7".into())));
 }
+
+#[test]
+fn a_sentinel_listed_twice_is_asked_and_watched_once() {
+    let mut config = Script::config(S1);
+    config.sentinel = Some(SentinelConfig::new("m", vec![ep(S1), ep(S2), ep(S1)]));
+    let mut s = Script::new(config);
+    let mut asked = Vec::new();
+    for sentinel in [S1, S2] {
+        let c = s.open(sentinel);
+        s.expect_sent(c, &[MASTER_ADDR, REPLICAS]);
+        asked.push(c);
+    }
+    for sentinel in [S1, S2] {
+        let c = s.open(sentinel);
+        let sent = s.sent_on(c);
+        assert!(
+            sent.len() == 1 && sent[0].contains("+switch-master"),
+            "{sentinel}: {sent:?}"
+        );
+    }
+    // No third connection: S1 was neither asked nor watched a second time.
+    assert!(!s.has_connect(S1), "S1 opened again");
+    assert!(!s.has_connect(S2), "S2 opened again");
+    s.recv(asked[0], &(addr(6379) + &replicas(&[6380])));
+    let p = s.open(P);
+    s.expect_sent(p, &[&["ROLE"]]);
+}

@@ -116,7 +116,15 @@ impl Cluster {
             .as_ref()
             .map(|s| s.sentinels.clone())
             .unwrap_or_default();
-        endpoints.iter().map(|e| self.node_for(e)).collect()
+        let mut nodes: Vec<usize> = Vec::with_capacity(endpoints.len());
+        for e in &endpoints {
+            let node = self.node_for(e);
+            // A sentinel listed twice is still one sentinel: one question a round, one watch, one vote.
+            if !nodes.contains(&node) {
+                nodes.push(node);
+            }
+        }
+        nodes
     }
 
     /// Whether `node` is one of the sentinels.
