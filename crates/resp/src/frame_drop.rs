@@ -83,7 +83,8 @@ impl Children {
             }
             Frame::Map(pairs) if !pairs.is_empty() => Some(Children::Pairs(mem::take(pairs))),
             Frame::Attributed(attributed)
-                if !attributed.attributes.is_empty() || attributed.frame != Frame::Null =>
+                if !attributed.attributes.is_empty()
+                    || !matches!(attributed.frame, Frame::Null) =>
             {
                 Some(Children::Attributed(
                     mem::take(&mut attributed.attributes),
