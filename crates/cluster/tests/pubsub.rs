@@ -134,6 +134,17 @@ fn disowned_by_b() -> (Script, ConnId, ConnId, ConnId) {
     (s, a, b, c)
 }
 
+/// The shard channel `foo` is subscribed again on A, which confirms it.
+fn resubscribed_on_a(s: &mut Script) {
+    let on_a = s.open(A);
+    s.expect_sent(on_a, &[&["SSUBSCRIBE", "foo"]]);
+    s.recv(on_a, ">3\r\n$10\r\nssubscribe\r\n$3\r\nfoo\r\n:1\r\n");
+    match &take(s)[..] {
+        [PubSubEvent::Resubscribed { node, .. }] => assert_eq!(node.port, 7000),
+        other => panic!("{other:?}"),
+    }
+}
+
 #[test]
 fn shard_channel_follows_sunsubscribe_past_a_stale_view() {
     let (mut s, a, b, c) = disowned_by_b();
@@ -146,13 +157,7 @@ fn shard_channel_follows_sunsubscribe_past_a_stale_view() {
     // Another refresh is asked, and this one shows the move.
     let moved = shards_reply(&[(&[(0, 16383)], A, &[B])]);
     answer_refresh(&mut s, &[a, b], &moved);
-    let on_a = s.open(A);
-    s.expect_sent(on_a, &[&["SSUBSCRIBE", "foo"]]);
-    s.recv(on_a, ">3\r\n$10\r\nssubscribe\r\n$3\r\nfoo\r\n:1\r\n");
-    match &take(&mut s)[..] {
-        [PubSubEvent::Resubscribed { node, .. }] => assert_eq!(node.port, 7000),
-        other => panic!("{other:?}"),
-    }
+    resubscribed_on_a(&mut s);
     // B carries nothing now: its subscriber connection closes.
     s.expect_closed(c);
 }
@@ -180,13 +185,7 @@ fn shard_channel_follows_sunsubscribe_and_moved() {
     let c = s.open(B);
     s.expect_sent(c, &[&["SSUBSCRIBE", "foo"]]);
     s.recv(c, "-MOVED 12182 127.0.0.1:7000\r\n");
-    let on_a = s.open(A);
-    s.expect_sent(on_a, &[&["SSUBSCRIBE", "foo"]]);
-    s.recv(on_a, ">3\r\n$10\r\nssubscribe\r\n$3\r\nfoo\r\n:1\r\n");
-    match &take(&mut s)[..] {
-        [PubSubEvent::Resubscribed { node, .. }] => assert_eq!(node.port, 7000),
-        other => panic!("{other:?}"),
-    }
+    resubscribed_on_a(&mut s);
     s.expect_closed(c);
 }
 
