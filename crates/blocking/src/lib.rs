@@ -20,10 +20,11 @@
 //!
 //! The client runs the same driver loop as the async adapters, on a thread of its own
 //! (`slotwise-driver`, from `slotwise-async-std`), which also drives the async-io reactor while it
-//! waits: connections need no threads of their own, and a call crosses two thread hops (the
-//! caller hands the request to that thread, and is woken with its outcome). Calls park the
-//! calling thread; do not call them from inside an async task (use `slotwise-tokio` or
-//! `slotwise-async-std` there).
+//! waits: connections need no threads of their own. A call made while the loop is free and
+//! nothing else waits runs the loop on the calling thread: it writes its request itself, and the
+//! reactor thread wakes it when the reply arrives (one thread hop); otherwise the caller hands
+//! the request to the loop and is woken with its outcome. Calls park the calling thread; do not
+//! call them from inside an async task (use `slotwise-tokio` or `slotwise-async-std` there).
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 

@@ -5,7 +5,7 @@ use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::task::{Context, Poll};
+use std::task::{Context, Poll, Waker};
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -15,11 +15,14 @@ use slotwise_cluster::{
 };
 use slotwise_resp::Arg;
 
+use crate::adapter::drive::{Drive, Quiet};
 use crate::adapter::{Inbox, Msg};
 use crate::{Error, FromFrame, ServerError};
 
 struct Shared {
     inbox: Inbox,
+    /// The loop, for callers to run it themselves while it is free (the async adapters' loop).
+    direct: Option<Arc<dyn Drive>>,
     /// Names cancellable requests and sessions for the driver.
     tokens: AtomicU64,
 }
@@ -67,24 +70,70 @@ impl std::fmt::Debug for Handle {
 /// blocking command (`BLPOP`, `XREAD … BLOCK` …: its dedicated connection closes, so the server
 /// stops blocking for it). Any other request is skipped if the driver had not taken it in yet
 /// (so it never ran), and otherwise runs to its outcome, which is discarded.
-#[derive(Debug)]
+///
+/// With the async adapters, awaiting it may run the client's driver loop on the awaiting task
+/// (when no other task is running it): the request is written, and its reply read, from there.
+/// A request submitted that way is written when this (or any other) pending request of the client
+/// is first polled, or by the driver's task if this future is dropped first.
 #[must_use = "a pending request does nothing useful unless awaited"]
 pub struct Pending {
     rx: Option<oneshot::Receiver<Result<Frame, RequestError>>>,
     cancel: Option<(Inbox, u64)>,
+    /// The loop this future may run, and its baton ticket while it holds the baton.
+    direct: Option<Arc<dyn Drive>>,
+    ticket: Option<u64>,
+    /// The waker it waits on its outcome with once it ran the loop (`None` before its first
+    /// poll; only the first poll, and a poll holding the baton, runs the loop).
+    quiet: Option<Arc<Quiet>>,
 }
 
+impl std::fmt::Debug for Pending {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Pending")
+            .field("done", &self.rx.is_none())
+            .finish_non_exhaustive()
+    }
+}
+
+type Outcome = Result<Frame, RequestError>;
+
 impl Pending {
-    pub(crate) fn new(rx: Option<oneshot::Receiver<Result<Frame, RequestError>>>) -> Pending {
-        Pending { rx, cancel: None }
+    pub(crate) fn new(rx: Option<oneshot::Receiver<Outcome>>) -> Pending {
+        Pending {
+            rx,
+            cancel: None,
+            direct: None,
+            ticket: None,
+            quiet: None,
+        }
+    }
+
+    /// The outcome is in (`Err`: the driver dropped the request, it stopped).
+    fn finish(&mut self, outcome: Result<Outcome, oneshot::Canceled>) -> Result<Frame, Error> {
+        self.rx = None;
+        if let (Some(direct), Some(ticket)) = (&self.direct, self.ticket.take()) {
+            direct.leave(ticket);
+        }
+        match outcome {
+            Err(oneshot::Canceled) => Err(Error::Closed),
+            Ok(Err(e)) => Err(Error::Request(e)),
+            Ok(Ok(frame)) => reply(frame),
+        }
     }
 }
 
 impl Drop for Pending {
     fn drop(&mut self) {
-        if self.rx.is_some()
-            && let Some((inbox, token)) = self.cancel.take()
-        {
+        if self.rx.is_none() {
+            return;
+        }
+        if let Some(direct) = &self.direct {
+            if let Some(ticket) = self.ticket.take() {
+                direct.leave(ticket);
+            }
+            direct.nudge();
+        }
+        if let Some((inbox, token)) = self.cancel.take() {
             let _ = inbox.unbounded_send(Msg::Cancel { token });
         }
     }
@@ -101,20 +150,44 @@ impl Pending {
 impl Future for Pending {
     type Output = Result<Frame, Error>;
 
-    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        let Some(rx) = self.rx.as_mut() else {
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = self.get_mut();
+        let Some(rx) = this.rx.as_mut() else {
             return Poll::Ready(Err(Error::Closed));
         };
+        if let Some(direct) = &this.direct {
+            // Checked before and after running the loop, without registering: the loop completing
+            // this very request must not wake this task for nothing.
+            match rx.try_recv() {
+                Ok(None) => {}
+                Ok(Some(outcome)) => return Poll::Ready(this.finish(Ok(outcome))),
+                Err(e) => return Poll::Ready(this.finish(Err(e))),
+            }
+            // The first poll writes the request; later ones run the loop only while this
+            // request holds the baton (it was the only one waiting): its reply's socket event
+            // wakes this task, which reads it.
+            let first = this.quiet.is_none();
+            let quiet = this.quiet.get_or_insert_with(Arc::default);
+            quiet.set(cx.waker());
+            if (first || this.ticket.is_some())
+                && let Some(ticket) = direct.drive(cx, quiet)
+            {
+                this.ticket = Some(ticket);
+            }
+            match rx.try_recv() {
+                Ok(None) => {}
+                Ok(Some(outcome)) => return Poll::Ready(this.finish(Ok(outcome))),
+                Err(e) => return Poll::Ready(this.finish(Err(e))),
+            }
+            let waker = Waker::from(quiet.clone());
+            return match Pin::new(rx).poll(&mut Context::from_waker(&waker)) {
+                Poll::Pending => Poll::Pending,
+                Poll::Ready(outcome) => Poll::Ready(this.finish(outcome)),
+            };
+        }
         match Pin::new(rx).poll(cx) {
             Poll::Pending => Poll::Pending,
-            Poll::Ready(outcome) => {
-                self.rx = None;
-                Poll::Ready(match outcome {
-                    Err(oneshot::Canceled) => Err(Error::Closed),
-                    Ok(Err(e)) => Err(Error::Request(e)),
-                    Ok(Ok(frame)) => reply(frame),
-                })
-            }
+            Poll::Ready(outcome) => Poll::Ready(this.finish(outcome)),
         }
     }
 }
@@ -137,6 +210,18 @@ impl Handle {
         Handle {
             shared: Arc::new(Shared {
                 inbox,
+                direct: None,
+                tokens: AtomicU64::new(0),
+            }),
+        }
+    }
+
+    /// A handle on the async adapters' loop, which its callers may run themselves.
+    pub(crate) fn with_direct(inbox: Inbox, direct: Arc<dyn Drive>) -> Handle {
+        Handle {
+            shared: Arc::new(Shared {
+                inbox,
+                direct: Some(direct),
                 tokens: AtomicU64::new(0),
             }),
         }
@@ -165,21 +250,34 @@ impl Handle {
     }
 
     /// Submits `request` now and returns its outcome as a future (which needs no runtime).
-    /// Submitting several before awaiting any pipelines them.
+    /// Submitting several before awaiting any pipelines them. If nobody is running the client's
+    /// loop at this moment, the request is handed to the driver directly and written when this
+    /// (or any other) pending request is first polled — see [`Pending`].
     ///
     /// A blocking command (`BLPOP`, `XREAD … BLOCK` …) runs on a connection of its own, so it
     /// delays nothing else; dropping its [`Pending`] cancels it.
     pub fn submit(&self, request: Request) -> Pending {
         let (reply, rx) = oneshot::channel();
         let cancel = request.blocks().then(|| self.token());
-        let sent = self.send_msg(Msg::Submit {
+        let msg = Msg::Submit {
             request,
             reply,
             cancel,
-        });
+        };
+        let direct = self.shared.direct.clone();
+        let sent = match &direct {
+            Some(d) => match d.offer(msg) {
+                Ok(()) => true,
+                Err(msg) => self.send_msg(msg),
+            },
+            None => self.send_msg(msg),
+        };
         Pending {
             rx: sent.then_some(rx),
             cancel: cancel.map(|token| (self.shared.inbox.clone(), token)),
+            direct,
+            ticket: None,
+            quiet: None,
         }
     }
 

@@ -35,16 +35,20 @@
 //! ## How a client runs
 //!
 //! ```text
-//!  Handle ──Msg──▶ inbox ──▶ loop task: Driver (Cluster + reply senders) ──Io──▶ sockets
-//!    ▲                          │    ▲  connected / received / closed (direct calls)  │
-//!    └────── oneshot ◀──────────┘    └────────────────────────────────────────────────┘
+//!  Handle ──Msg──▶ inbox ──▶ the loop: Driver (Cluster + reply senders) ──Io──▶ sockets
+//!    │                        ▲  │    ▲  connected / received / closed (direct calls)  │
+//!    └──Submit, loop free─────┘  │    └────────────────────────────────────────────────┘
+//!    ▲                           │  run by the loop's task, or by a lone caller's own task
+//!    └──────── oneshot ◀─────────┘  (which its reply's socket event then wakes directly)
 //! ```
 //!
 //! One driver per client owns the [`Cluster`](slotwise_cluster::Cluster); it is the only place
-//! routing, redirects and retries happen (inside the core). The loop task owns every connection's
-//! read and write halves and polls their I/O itself: a request crosses two task hops (caller →
-//! loop → caller), and transmits queued while a write is in flight go out in one write. Every
-//! adapter runs this same loop (the blocking one on the async-std adapter's executor thread).
+//! routing, redirects and retries happen (inside the core). The loop owns every connection's read
+//! and write halves and polls their I/O itself; transmits queued while a write is in flight go out
+//! in one write. Its own task runs it, except while it is free and one caller's request is all
+//! that waits: that caller runs it on its own task, writing its request and reading its reply
+//! there (no task hop). Every adapter runs this same loop (the blocking one on the async-std
+//! adapter's executor thread).
 //!
 //! Events become `tracing` events with target `slotwise` (connects, connection losses, topology
 //! changes and failovers at `info`/`warn`, redirects and refreshes at `debug`); nothing is printed

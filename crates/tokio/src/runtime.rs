@@ -65,6 +65,11 @@ impl Runtime for Tokio {
         drop(self.0.spawn(future));
     }
 
+    fn enter<T>(&self, f: impl FnOnce() -> T) -> T {
+        let _entered = self.0.enter();
+        f()
+    }
+
     fn sleep_until(&self, deadline: Instant) -> impl Future<Output = ()> + Send {
         tokio::time::sleep_until(deadline.into())
     }

@@ -539,6 +539,18 @@ impl Driver {
         }
     }
 
+    /// At most one request waits for its outcome, and nothing else does: no pipeline, session,
+    /// subscriber or delay. A caller running the loop for its own request may then take its
+    /// socket events (nobody else's outcome or message depends on that caller coming back).
+    #[must_use]
+    pub fn alone(&self) -> bool {
+        self.pending.len() <= 1
+            && self.batches.is_empty()
+            && self.sessions.is_empty()
+            && self.sinks.is_empty()
+            && self.delays.is_empty()
+    }
+
     /// Bytes arrived on `conn`.
     pub fn received(&mut self, conn: ConnId, bytes: &[u8]) {
         let span = self.span.clone();

@@ -1,13 +1,14 @@
-//! The driver loop, written once for every async runtime ([`start`]): one task owns the
-//! [`Driver`] and every connection's read and write halves and polls their I/O itself, so a
-//! request crosses two task hops only (caller → loop → caller), and connection events are direct
-//! calls on the driver, never messages.
+//! The driver loop, written once for every async runtime ([`start`]): the [`Driver`], the inbox,
+//! the timer and every connection's read and write halves, whose I/O it polls itself; connection
+//! events are direct calls on the driver, never messages. Which task runs it — the loop's own, or
+//! a caller's — is [`super::drive`]'s business.
 
 use std::collections::HashMap;
 use std::future::Future;
 use std::io;
 use std::pin::Pin;
-use std::task::{Context, Poll};
+use std::sync::Arc;
+use std::task::{Context, Poll, Waker};
 use std::time::{Duration, Instant as StdInstant};
 
 use futures_channel::{mpsc, oneshot};
@@ -15,6 +16,7 @@ use futures_lite::{FutureExt, StreamExt};
 use futures_util::stream::FuturesUnordered;
 use slotwise_cluster::{ConnId, Endpoint};
 
+use super::drive::{self, Direct};
 use super::driver::{Driver, Flow, Io, Msg};
 use super::runtime::{ConnRead, ConnWrite, Runtime};
 use crate::tls::TlsTarget;
@@ -36,13 +38,16 @@ const KEEP_BUF: usize = 1 << 20;
 /// How long closing a socket (TLS `close_notify`, TCP shutdown) may take.
 const CLOSE_TIMEOUT: Duration = Duration::from_secs(1);
 
-/// Starts a client on `rt`: spawns its driver, waits until the first topology is known (or
-/// discovery fails), and returns the handle.
+/// Starts a client on `rt`: spawns its driver task, waits until the first topology is known (or
+/// discovery fails), and returns the handle. The handle's callers run the loop themselves while
+/// it is free and their request is all that waits (a round trip with no task hop); the task runs
+/// it otherwise.
 pub async fn start<R: Runtime>(rt: R, config: &ClientConfig) -> Result<Handle, Error> {
     let (tx, rx) = mpsc::unbounded();
     let (driver, ready) = Driver::new(config)?;
-    let handle = Handle::new(tx);
-    rt.spawn(run(rt.clone(), driver, rx));
+    let direct = Arc::new(Direct::new(rt.clone(), Loop::new(rt.clone(), driver, rx)));
+    let handle = Handle::with_direct(tx, direct.clone());
+    rt.spawn(drive::task(direct));
     match ready.await {
         Ok(Ok(())) => Ok(handle),
         Ok(Err(e)) => Err(e),
@@ -111,9 +116,9 @@ struct Conn<W> {
 }
 
 /// The driver loop's state: the driver, the inbox, the timer and every connection's I/O.
-struct Loop<R: Runtime> {
+pub(super) struct Loop<R: Runtime> {
     rt: R,
-    driver: Driver,
+    pub(super) driver: Driver,
     inbox: mpsc::UnboundedReceiver<Msg>,
     io: Vec<Io>,
     deadline: Option<StdInstant>,
@@ -121,47 +126,76 @@ struct Loop<R: Runtime> {
     conns: HashMap<ConnId, Conn<R::Writer>>,
     tasks: FuturesUnordered<IoFuture<R>>,
     dirty: Vec<ConnId>,
-}
-
-/// The driver loop: take in messages, I/O completions and the deadline, feed them, drain, and
-/// start the writes and connects that result.
-async fn run<R: Runtime>(rt: R, driver: Driver, inbox: mpsc::UnboundedReceiver<Msg>) {
-    let mut lp = Loop {
-        rt,
-        driver,
-        inbox,
-        io: Vec::new(),
-        deadline: None,
-        timer: None,
-        conns: HashMap::new(),
-        tasks: FuturesUnordered::new(),
-        dirty: Vec::new(),
-    };
-    lp.drain();
-    std::future::poll_fn(|cx| lp.poll_run(cx)).await;
-    lp.inbox.close();
-    // Requests that were still in the inbox end with `Closed` as their senders drop.
-    while let Ok(msg) = lp.inbox.try_recv() {
-        if let Msg::Shutdown { done } = msg {
-            lp.driver.handle(Msg::Shutdown { done });
-        }
-    }
-    lp.driver.shutdown();
-    // Close every socket; each close is bounded by `CLOSE_TIMEOUT`.
-    let conns: Vec<ConnId> = lp.conns.keys().copied().collect();
-    for conn in conns {
-        lp.teardown(conn, true);
-    }
-    while lp.tasks.next().await.is_some() {}
+    /// Messages were handed in directly ([`Loop::offer`]) since the core was last drained.
+    pub(super) undrained: bool,
+    /// The driver has stopped: the loop's task closes everything.
+    pub(super) stopped: bool,
+    /// The loop's task, woken by the inbox and the timer whoever runs the loop.
+    pub(super) task: Option<Waker>,
 }
 
 impl<R: Runtime> Loop<R> {
-    /// Runs rounds until nothing is ready (or the driver stops: `Ready`).
-    fn poll_run(&mut self, cx: &mut Context<'_>) -> Poll<()> {
+    fn new(rt: R, driver: Driver, inbox: mpsc::UnboundedReceiver<Msg>) -> Loop<R> {
+        let mut lp = Loop {
+            rt,
+            driver,
+            inbox,
+            io: Vec::new(),
+            deadline: None,
+            timer: None,
+            conns: HashMap::new(),
+            tasks: FuturesUnordered::new(),
+            dirty: Vec::new(),
+            undrained: false,
+            stopped: false,
+            task: None,
+        };
+        lp.drain();
+        lp
+    }
+
+    /// Takes `msg` in now, after whatever is still in the inbox (a caller's requests keep their
+    /// order when some went through the inbox); the core is drained on the next run. Gives `msg`
+    /// back if the driver stopped.
+    pub(super) fn offer(&mut self, msg: Msg) -> Result<(), Msg> {
+        while let Ok(earlier) = self.inbox.try_recv() {
+            if self.driver.handle(earlier) == Flow::Stop {
+                self.stopped = true;
+                return Err(msg);
+            }
+        }
+        if self.driver.handle(msg) == Flow::Stop {
+            self.stopped = true;
+        }
+        self.undrained = true;
+        Ok(())
+    }
+
+    /// After the loop stopped: ends what is left in the inbox, stops the driver and closes
+    /// every socket (each close bounded by `CLOSE_TIMEOUT`).
+    pub(super) async fn finish(mut self) {
+        self.inbox.close();
+        // Requests that were still in the inbox end with `Closed` as their senders drop.
+        while let Ok(msg) = self.inbox.try_recv() {
+            if let Msg::Shutdown { done } = msg {
+                self.driver.handle(Msg::Shutdown { done });
+            }
+        }
+        self.driver.shutdown();
+        let conns: Vec<ConnId> = self.conns.keys().copied().collect();
+        for conn in conns {
+            self.teardown(conn, true);
+        }
+        while self.tasks.next().await.is_some() {}
+    }
+
+    /// Runs rounds until nothing is ready (or the driver stops: `Ready`). Socket I/O wakes
+    /// `io`'s waker (the baton); the inbox and the timer wake `ctl`'s (the loop's task).
+    pub(super) fn poll_run(&mut self, io: &mut Context<'_>, ctl: &mut Context<'_>) -> Poll<()> {
         for _ in 0..ROUNDS {
-            let mut work = false;
+            let mut work = std::mem::take(&mut self.undrained);
             for _ in 0..BATCH {
-                match self.inbox.poll_next(cx) {
+                match self.inbox.poll_next(ctl) {
                     Poll::Ready(Some(msg)) => {
                         work = true;
                         if self.driver.handle(msg) == Flow::Stop {
@@ -173,7 +207,7 @@ impl<R: Runtime> Loop<R> {
                 }
             }
             for _ in 0..BATCH {
-                match self.tasks.poll_next(cx) {
+                match self.tasks.poll_next(io) {
                     Poll::Ready(Some(ev)) => {
                         work = true;
                         self.on_event(ev);
@@ -181,7 +215,7 @@ impl<R: Runtime> Loop<R> {
                     Poll::Ready(None) | Poll::Pending => break,
                 }
             }
-            if self.poll_timer(cx) {
+            if self.poll_timer(ctl) {
                 work = true;
             }
             if !work {
@@ -189,8 +223,8 @@ impl<R: Runtime> Loop<R> {
             }
             self.drain();
         }
-        // Busy: let the executor run others, then come back.
-        cx.waker().wake_by_ref();
+        // Busy: let the executor run others; the loop's task comes back.
+        ctl.waker().wake_by_ref();
         Poll::Pending
     }
 

@@ -46,4 +46,11 @@ pub trait Runtime: Clone + Send + Sync + 'static {
         tls: Option<TlsTarget>,
         timeout: Duration,
     ) -> impl Future<Output = io::Result<(Self::Reader, Self::Writer)>> + Send;
+
+    /// Runs `f` with this runtime as the current one, for a runtime whose timers and sockets
+    /// must be created inside it (tokio): callers run the loop on their own tasks, which may
+    /// belong to another executor or to none (`Pending::wait`). The default just calls `f`.
+    fn enter<T>(&self, f: impl FnOnce() -> T) -> T {
+        f()
+    }
 }

@@ -1,0 +1,116 @@
+//! slotwise-tokio alone on a fresh local cluster, for A/B runs of the driver loop across commits
+//! (benches/README.md, "who runs the loop"): `SET`/`GET` alternating over 1,024 keys, three
+//! rounds of 60,000 requests, µs per request printed per round.
+//!
+//! ```text
+//! cargo run --release -p slotwise-benches --example drive_probe -- serial|batch64|concurrent32
+//! ```
+//!
+//! - `serial`: one task, one request at a time;
+//! - `batch64`: one task, 64 requests polled together (each submitted on its first poll);
+//! - `concurrent32`: 32 tasks, each one request at a time.
+//!
+//! Run it under `strace -f -c` to count the syscalls per request.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::task::Poll;
+use std::time::Instant;
+
+use slotwise_test_cluster::{Cluster, ClusterOptions};
+use slotwise_tokio::{Client, ClientConfig, commands};
+
+const ROUNDS: usize = 3;
+const REQUESTS: usize = 60_000;
+
+fn main() {
+    let mode = std::env::args().nth(1).unwrap_or_else(|| "serial".into());
+    let (tasks, batch) = match mode.as_str() {
+        "serial" => (1, 1),
+        "batch64" => (1, 64),
+        "concurrent32" => (32, 1),
+        other => {
+            eprintln!("unknown mode {other:?}: serial, batch64 or concurrent32");
+            std::process::exit(2);
+        }
+    };
+    let cluster = Cluster::start(&ClusterOptions {
+        replicas: 0,
+        ..Default::default()
+    })
+    .expect("start a local cluster");
+    let seed = cluster.seed().expect("seed").to_string();
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("tokio runtime");
+    rt.block_on(async move {
+        let config = ClientConfig::new([seed]).expect("config");
+        let client = Client::connect(config).await.expect("connect");
+        let keys: Vec<String> = (0..1024).map(|i| format!("key:{i}")).collect();
+        for round in 0..ROUNDS {
+            let per_task = REQUESTS / tasks;
+            let start = Instant::now();
+            let handles: Vec<_> = (0..tasks)
+                .map(|t| {
+                    let (client, keys) = (client.clone(), keys.clone());
+                    tokio::spawn(async move {
+                        for b in 0..per_task / batch {
+                            let ops = (0..batch)
+                                .map(|j| op(&client, &keys, t * per_task + b * batch + j));
+                            join_all(ops.collect()).await;
+                        }
+                    })
+                })
+                .collect();
+            for h in handles {
+                h.await.expect("task");
+            }
+            let n = per_task / batch * batch * tasks;
+            println!(
+                "{mode} round {round}: {:.2} µs/request",
+                start.elapsed().as_secs_f64() * 1e6 / n as f64
+            );
+        }
+        client.shutdown().await;
+    });
+    drop(cluster);
+}
+
+/// Request `i`: `SET` on even, `GET` on odd.
+async fn op(client: &Client, keys: &[String], i: usize) {
+    let key = &keys[i % keys.len()];
+    if i.is_multiple_of(2) {
+        client
+            .send(commands::set(key, "0123456789abcdef"))
+            .await
+            .expect("SET");
+    } else {
+        let _: Option<Vec<u8>> = client.query(["GET", key.as_str()]).await.expect("GET");
+    }
+}
+
+/// Polls every future together until all are done.
+async fn join_all<F: Future<Output = ()>>(futures: Vec<F>) {
+    let mut futures: Vec<Option<Pin<Box<F>>>> =
+        futures.into_iter().map(|f| Some(Box::pin(f))).collect();
+    std::future::poll_fn(|cx| {
+        let mut pending = false;
+        for slot in &mut futures {
+            if let Some(f) = slot {
+                if f.as_mut().poll(cx).is_ready() {
+                    *slot = None;
+                } else {
+                    pending = true;
+                }
+            }
+        }
+        if pending {
+            Poll::Pending
+        } else {
+            Poll::Ready(())
+        }
+    })
+    .await;
+}

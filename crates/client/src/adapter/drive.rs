@@ -1,0 +1,199 @@
+//! Who runs the loop: the calling task when the loop is free, the loop's own task otherwise.
+//!
+//! The [`Loop`] sits behind a mutex that is only ever *tried*, never waited for. A caller that
+//! submits a request while nobody runs the loop hands it to the driver directly
+//! ([`Drive::offer`]: no inbox, no wakeup); when the caller polls its [`Pending`](crate::Pending)
+//! it runs the loop itself ([`Drive::drive`]), so its request is written from its own task. If
+//! it is the only request waiting, the caller also takes the [`Baton`]: the reply's socket event
+//! wakes the caller itself, which reads it on its own task — a round trip with no task hop at
+//! all, like a hand-written socket loop. With more requests waiting, events go to the loop's
+//! task, which completes them all. A caller that finds the loop busy falls back to the inbox and
+//! its oneshot: whoever runs the loop takes both in.
+//!
+//! The inbox and the timer always wake the loop's task; so does an I/O event a caller has not
+//! come for (see [`Baton`]). A task that fails to take the mutex marks that it missed a run, and
+//! whoever held the mutex wakes it on release, so no wakeup is lost.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, TryLockError};
+use std::task::{Context, Poll, Waker};
+
+use super::baton::Baton;
+pub(crate) use super::baton::Quiet;
+use super::driver::Msg;
+use super::event_loop::Loop;
+use super::runtime::Runtime;
+
+/// What a [`Handle`](crate::Handle) and its [`Pending`](crate::Pending)s need of a loop they can
+/// run themselves.
+pub(crate) trait Drive: Send + Sync {
+    /// Hands `msg` to the driver now if nobody runs the loop (it is written when the loop next
+    /// runs); gives it back otherwise, for the inbox.
+    fn offer(&self, msg: Msg) -> Result<(), Msg>;
+
+    /// Runs the loop on the caller's task if nobody else is running it and the caller's is the
+    /// only request waiting; `quiet` (the caller's outcome waker) stays quiet meanwhile. Returns
+    /// the caller's baton ticket: the loop's socket events now wake the caller (see [`Baton`]).
+    /// With others waiting, the loop's task runs the loop (woken if something was handed in).
+    fn drive(&self, cx: &Context<'_>, quiet: &Quiet) -> Option<u64>;
+
+    /// The caller with `ticket` stops waiting (outcome in, or its future dropped).
+    fn leave(&self, ticket: u64);
+
+    /// Wakes the loop's task (a request handed in directly may not be written yet and nobody
+    /// may come to run the loop).
+    fn nudge(&self);
+}
+
+/// A loop that callers can run: the runtime, the loop behind its mutex, and the baton.
+pub(super) struct Direct<R: Runtime> {
+    rt: R,
+    lp: Mutex<Option<Loop<R>>>,
+    baton: Arc<Baton>,
+    /// The baton as a waker, for the loop's socket I/O.
+    io: Waker,
+    /// The loop's task was woken but found the mutex taken.
+    missed: AtomicBool,
+}
+
+impl<R: Runtime> Direct<R> {
+    pub(super) fn new(rt: R, lp: Loop<R>) -> Direct<R> {
+        let baton = Arc::new(Baton::default());
+        Direct {
+            rt,
+            lp: Mutex::new(Some(lp)),
+            io: Waker::from(baton.clone()),
+            baton,
+            missed: AtomicBool::new(false),
+        }
+    }
+
+    /// After releasing the mutex: wakes the loop's task if it missed a run meanwhile.
+    fn after_release(&self) {
+        if self.missed.swap(false, Ordering::SeqCst) {
+            self.baton.wake_task();
+        }
+    }
+
+    /// The loop's task's turn: run the loop if it is free. `Ready` once the driver stopped.
+    fn poll_task(&self, cx: &mut Context<'_>) -> Poll<()> {
+        let mut guard = match self.lp.try_lock() {
+            Ok(guard) => guard,
+            Err(TryLockError::Poisoned(_)) => return Poll::Ready(()),
+            Err(TryLockError::WouldBlock) => {
+                // Whoever holds it wakes us on release; try again in case it already has.
+                self.missed.store(true, Ordering::SeqCst);
+                match self.lp.try_lock() {
+                    Ok(guard) => {
+                        self.missed.store(false, Ordering::SeqCst);
+                        guard
+                    }
+                    Err(TryLockError::Poisoned(_)) => return Poll::Ready(()),
+                    Err(TryLockError::WouldBlock) => return Poll::Pending,
+                }
+            }
+        };
+        let Some(lp) = guard.as_mut() else {
+            return Poll::Ready(());
+        };
+        if lp.stopped {
+            return Poll::Ready(());
+        }
+        self.baton.task_runs(cx.waker());
+        if !lp.task.as_ref().is_some_and(|t| t.will_wake(cx.waker())) {
+            lp.task = Some(cx.waker().clone());
+        }
+        let mut io = Context::from_waker(&self.io);
+        if lp.poll_run(&mut io, cx).is_ready() {
+            lp.stopped = true;
+            return Poll::Ready(());
+        }
+        Poll::Pending
+    }
+}
+
+impl<R: Runtime> Drive for Direct<R> {
+    fn offer(&self, msg: Msg) -> Result<(), Msg> {
+        let Ok(mut guard) = self.lp.try_lock() else {
+            return Err(msg);
+        };
+        let Some(lp) = guard.as_mut().filter(|lp| !lp.stopped) else {
+            return Err(msg);
+        };
+        let offered = lp.offer(msg);
+        let stopped = lp.stopped;
+        drop(guard);
+        if stopped {
+            self.baton.wake_task();
+        }
+        self.after_release();
+        offered
+    }
+
+    fn drive(&self, cx: &Context<'_>, quiet: &Quiet) -> Option<u64> {
+        let mut guard = match self.lp.try_lock() {
+            Ok(guard) => guard,
+            Err(TryLockError::WouldBlock) => return None,
+            Err(TryLockError::Poisoned(_)) => {
+                self.baton.wake_task();
+                return None;
+            }
+        };
+        let lp = guard.as_mut().filter(|lp| !lp.stopped)?;
+        if !lp.driver.alone() {
+            // Not alone: the loop's task runs the loop, writing what was handed in together.
+            self.baton.to_task();
+            let nudge = lp.undrained;
+            drop(guard);
+            if nudge {
+                self.baton.wake_task();
+            }
+            self.after_release();
+            return None;
+        }
+        // Until the loop's task has run once, it alone runs the loop.
+        let task = lp.task.take()?;
+        let ticket = self.baton.caller_runs(cx.waker());
+        let mut io = Context::from_waker(&self.io);
+        let mut ctl = Context::from_waker(&task);
+        quiet.running(true);
+        let stopped = self.rt.enter(|| lp.poll_run(&mut io, &mut ctl)).is_ready();
+        quiet.running(false);
+        lp.task = Some(task);
+        if stopped {
+            lp.stopped = true;
+        }
+        drop(guard);
+        if stopped {
+            self.baton.wake_task();
+        }
+        self.after_release();
+        ticket
+    }
+
+    fn leave(&self, ticket: u64) {
+        self.baton.leave(ticket);
+    }
+
+    fn nudge(&self) {
+        self.baton.wake_task();
+    }
+}
+
+/// The loop's task: runs the loop whenever it is woken and nobody else is running it; once the
+/// driver stops, closes everything.
+pub(super) async fn task<R: Runtime>(direct: Arc<Direct<R>>) {
+    std::future::poll_fn(|cx| direct.poll_task(cx)).await;
+    let lp = match direct.lp.lock() {
+        Ok(mut guard) => guard.take(),
+        // A panic in the loop (on some caller's task): drop it, which ends every request with
+        // `Closed` and closes the sockets.
+        Err(poisoned) => {
+            drop(poisoned.into_inner().take());
+            None
+        }
+    };
+    if let Some(lp) = lp {
+        lp.finish().await;
+    }
+}

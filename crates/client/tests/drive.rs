@@ -1,0 +1,171 @@
+//! Who runs the driver loop (the glue's `adapter::drive`), on the in-memory runtime: a caller
+//! runs it on its own task when the loop is free, the loop's task otherwise. These check that a
+//! lone caller's round trip happens on the caller's own poll, that requests keep their order
+//! whichever way they enter, and that a caller that stops polling (or is dropped, or outlives the
+//! client) never strands anyone.
+
+mod support;
+
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::task::{Context, Poll, Wake, Waker};
+use std::time::Duration;
+
+use futures_lite::future::block_on;
+use slotwise_client::{Error, Frame, Request};
+use support::{Memory, config, eventually, keys_of, poll_once, port};
+
+/// Counts its wakes.
+#[derive(Default)]
+struct Count(AtomicUsize);
+
+impl Wake for Count {
+    fn wake(self: Arc<Self>) {
+        self.0.fetch_add(1, Ordering::SeqCst);
+    }
+}
+
+#[test]
+fn a_lone_caller_does_its_round_trip_within_its_own_poll() {
+    let memory = Memory::new(2);
+    let client = memory.client(config()).expect("connects");
+    let keys = keys_of(&memory, 0, 1);
+    block_on(client.send(Request::new(["SET", keys[0].as_str(), "v"]))).expect("SET");
+    std::thread::sleep(Duration::from_millis(20)); // the bootstrap's refreshes are done
+    // The in-memory server answers as soon as a write lands, so a request whose caller runs the
+    // loop itself is written, answered and read before its first poll returns. Were the loop's
+    // task doing it, the first poll would find nothing yet. (The loop's task may be running for
+    // a timer at the moment of a poll, so a few may go the long way.)
+    let waker = Waker::from(Arc::new(Count::default()));
+    let mut in_first_poll = 0;
+    for _ in 0..100 {
+        let mut p = client.submit(Request::new(["GET", keys[0].as_str()]));
+        match Pin::new(&mut p).poll(&mut Context::from_waker(&waker)) {
+            Poll::Ready(reply) => {
+                assert_eq!(reply.expect("GET"), Frame::BulkString("v".into()));
+                in_first_poll += 1;
+            }
+            Poll::Pending => {
+                assert_eq!(block_on(p).expect("GET"), Frame::BulkString("v".into()));
+            }
+        }
+    }
+    assert!(
+        in_first_poll >= 90,
+        "only {in_first_poll} of 100 round trips finished within their first poll"
+    );
+    block_on(client.shutdown());
+}
+
+#[test]
+fn requests_keep_their_order_whichever_way_they_enter_the_loop() {
+    // Four threads each INCR their own key 300 times, in bursts submitted before awaiting: some
+    // requests are taken in directly, some (when another thread is running the loop) go through
+    // the inbox. Each thread's replies must count 1, 2, 3 … in submission order.
+    let memory = Memory::new(2);
+    let client = memory.client(config()).expect("connects");
+    let threads: Vec<_> = (0..4)
+        .map(|t| {
+            let client = client.clone();
+            std::thread::spawn(move || {
+                let key = format!("counter:{t}");
+                let mut next = 1i64;
+                let mut burst = 1 + t;
+                while next <= 300 {
+                    let n = burst.min(301 - next as usize);
+                    let pending: Vec<_> = (0..n)
+                        .map(|_| client.submit(Request::new(["INCR", key.as_str()])))
+                        .collect();
+                    for p in pending {
+                        assert_eq!(p.wait().expect("INCR"), Frame::Integer(next), "{key}");
+                        next += 1;
+                    }
+                    burst = burst % 7 + 1;
+                }
+            })
+        })
+        .collect();
+    for t in threads {
+        t.join().expect("a thread's replies came in order");
+    }
+    block_on(client.shutdown());
+}
+
+#[test]
+fn a_caller_that_stops_polling_strands_nobody_else() {
+    let memory = Memory::new(2);
+    let client = memory.client(config()).expect("connects");
+    let key = keys_of(&memory, 0, 1).remove(0);
+    let other = keys_of(&memory, 1, 1).remove(0);
+    block_on(client.send(Request::new(["SET", key.as_str(), "0"]))).expect("SET");
+    block_on(client.send(Request::new(["SET", other.as_str(), "w"]))).expect("SET");
+    std::thread::sleep(Duration::from_millis(20));
+    // The write does not go through at first: the caller runs the loop once (it is alone, so the
+    // loop's socket events now wake it) and is then never polled again.
+    memory.world().hold_writes = true;
+    let mut abandoned = client.submit(Request::new(["INCR", key.as_str()]));
+    assert!(poll_once(&mut abandoned).is_pending());
+    eventually("the write to be held", || memory.writes_held() > 0);
+    // Its write can go on: an event for a caller that does not come. Another caller's request
+    // takes the loop's events back to the loop's task, which completes both.
+    memory.release_writes();
+    let waiter = std::thread::spawn({
+        let client = client.clone();
+        move || client.submit(Request::new(["GET", other.as_str()])).wait()
+    });
+    assert_eq!(
+        waiter.join().expect("thread").expect("GET"),
+        Frame::BulkString("w".into())
+    );
+    eventually("the INCR to be written without its caller", || {
+        memory.world().model.executed_incr.get(&key) == Some(&1)
+    });
+    assert_eq!(block_on(abandoned).expect("INCR"), Frame::Integer(1));
+    block_on(client.shutdown());
+}
+
+#[test]
+fn a_caller_dropped_while_running_the_loop_strands_nobody() {
+    let memory = Memory::new(2);
+    let client = memory.client(config()).expect("connects");
+    let k0 = keys_of(&memory, 0, 1).remove(0);
+    let k1 = keys_of(&memory, 1, 1).remove(0);
+    block_on(client.send(Request::new(["SET", k1.as_str(), "v"]))).expect("SET");
+    // A request to a node that never answers, polled once (its caller now gets the loop's
+    // events), then dropped: the next caller's requests, on both nodes, still complete.
+    memory.world().stall.insert(port(0));
+    let mut lost =
+        client.submit(Request::new(["GET", k0.as_str()]).timeout(Duration::from_secs(30)));
+    assert!(poll_once(&mut lost).is_pending());
+    drop(lost);
+    let waiter = std::thread::spawn({
+        let client = client.clone();
+        move || client.submit(Request::new(["GET", k1.as_str()])).wait()
+    });
+    assert_eq!(
+        waiter.join().expect("thread").expect("GET"),
+        Frame::BulkString("v".into())
+    );
+    block_on(client.shutdown());
+}
+
+#[test]
+fn a_caller_running_the_loop_hears_of_a_shutdown() {
+    let memory = Memory::new(2);
+    let client = memory.client(config()).expect("connects");
+    let key = keys_of(&memory, 0, 1).remove(0);
+    memory.world().stall.insert(port(0));
+    let mut waiting = client.submit(Request::new(["GET", key.as_str()]));
+    assert!(poll_once(&mut waiting).is_pending());
+    let other = client.clone();
+    std::thread::spawn(move || block_on(other.shutdown()))
+        .join()
+        .expect("shutdown");
+    assert!(matches!(waiting.wait(), Err(Error::Closed)));
+    assert!(matches!(
+        client.submit(Request::new(["GET", key.as_str()])).wait(),
+        Err(Error::Closed)
+    ));
+}
