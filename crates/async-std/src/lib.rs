@@ -12,7 +12,7 @@
 //!   cluster's topology is known.
 //! - The client derefs to [`Handle`]: [`Handle::cmd`], [`Handle::send`] (a [`Request`] with its
 //!   own deadline and `idempotent` flag), [`Handle::query`] (a [`FromFrame`] type), typed helpers
-//!   ([`Handle::get`], [`Handle::set`], [`Handle::incr`] …) and [`Handle::shutdown`].
+//!   ([`get`](prelude::StringCommands::get), [`set`](prelude::StringCommands::set), [`incr`](prelude::StringCommands::incr) …) and [`Handle::shutdown`].
 //! - Clones are cheap and share one connection per node; use them from any number of tasks.
 //!
 //! ## Where the client's tasks run
@@ -21,8 +21,9 @@
 //! on a small executor of this crate's own (one thread, `slotwise-async`, shared by every client in
 //! the process), with async-io's reactor.
 //! So the client works the same whichever executor the application uses, never blocks it, and
-//! needs no runtime handle. The application's futures (`client.get(..).await`) are plain channel
-//! receives.
+//! needs no runtime handle. The application's futures (`client.get(..).await`) are channel
+//! receives; while the loop is free and one request is all that waits, the awaiting task runs
+//! the loop itself (its request is written, and its reply read, on its own task).
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 

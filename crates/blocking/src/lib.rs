@@ -10,8 +10,8 @@
 //! - [`Client::connect`] with a [`ClientConfig`]: one seed is enough; it returns once the
 //!   cluster's topology is known.
 //! - [`Client::cmd`], [`Client::send`] (a [`Request`] with its own deadline and `idempotent` flag),
-//!   [`Client::query`] (a [`FromFrame`] type), typed helpers ([`Client::get`], [`Client::set`],
-//!   [`Client::incr`] …), [`Client::submit`] to pipeline, [`Client::shutdown`].
+//!   [`Client::query`] (a [`FromFrame`] type), typed helpers ([`get`](prelude::StringCommands::get), [`set`](prelude::StringCommands::set),
+//!   [`incr`](prelude::StringCommands::incr) …), [`Client::submit`] to pipeline, [`Client::shutdown`].
 //! - `Client` is `Clone + Send + Sync`: share it between threads; all of them are multiplexed over
 //!   one connection per node. Blocking commands (`BLPOP` …) get a connection of their own from a
 //!   small per-node pool; transactions run through [`Client::transaction`] or a [`Transaction`].

@@ -9,11 +9,13 @@
 //!   endpoint) is enough; it returns once the cluster's topology is known.
 //! - The client derefs to [`Handle`]: [`Handle::cmd`], [`Handle::send`] (a [`Request`] with its
 //!   own deadline and `idempotent` flag), [`Handle::query`] (a [`FromFrame`] type), typed helpers
-//!   ([`Handle::get`], [`Handle::set`], [`Handle::incr`] …) and [`Handle::shutdown`].
+//!   ([`get`](prelude::StringCommands::get), [`set`](prelude::StringCommands::set), [`incr`](prelude::StringCommands::incr) …) and [`Handle::shutdown`].
 //! - Clones are cheap and share one connection per node; use them from any number of tasks.
 //!
-//! One tokio task on the runtime that called `connect` runs the driver and polls every
-//! connection's reads, writes and connects itself.
+//! One tokio task on the runtime that called `connect` runs the driver loop, which polls every
+//! connection's reads, writes and connects itself; while the loop is free and one request is all
+//! that waits, the awaiting task runs it instead (its request is written, and its reply read, on
+//! its own task, with no hop through the driver task).
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 

@@ -45,6 +45,9 @@ pub(crate) trait Drive: Send + Sync {
     fn nudge(&self);
 }
 
+/// After a come-back that found nothing, how many runs that woke callers pass before the next try.
+const COME_BACK_PAUSE: u8 = 32;
+
 /// A loop that callers can run: the runtime, the loop behind its mutex, and the baton.
 pub(super) struct Direct<R: Runtime> {
     rt: R,
@@ -104,9 +107,24 @@ impl<R: Runtime> Direct<R> {
             lp.task = Some(cx.waker().clone());
         }
         let mut io = Context::from_waker(&self.io);
+        if std::mem::take(&mut lp.coming_back) && !lp.undrained {
+            lp.come_back_in = COME_BACK_PAUSE;
+        }
+        let delivered = lp.driver.delivered();
         if lp.poll_run(&mut io, cx).is_ready() {
             lp.stopped = true;
             return Poll::Ready(());
+        }
+        if lp.driver.delivered() != delivered && !lp.driver.alone() {
+            if lp.come_back_in > 0 {
+                lp.come_back_in -= 1;
+                return Poll::Pending;
+            }
+            // Callers were just woken with their outcomes and others still wait: come back once
+            // the woken ones have run (waking itself now puts this task behind them), so that
+            // the requests they submit next leave together, without each waking this task.
+            lp.coming_back = true;
+            cx.waker().wake_by_ref();
         }
         Poll::Pending
     }
@@ -143,7 +161,7 @@ impl<R: Runtime> Drive for Direct<R> {
         if !lp.driver.alone() {
             // Not alone: the loop's task runs the loop, writing what was handed in together.
             self.baton.to_task();
-            let nudge = lp.undrained;
+            let nudge = lp.undrained && !lp.coming_back;
             drop(guard);
             if nudge {
                 self.baton.wake_task();

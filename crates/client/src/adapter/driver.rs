@@ -282,6 +282,8 @@ pub struct Driver {
     failed: Vec<(ConnId, String)>,
     core_deadline: Option<Instant>,
     done: Vec<oneshot::Sender<()>>,
+    /// Outcomes sent to callers of single requests so far.
+    delivered: u64,
     /// Every event of this client is inside it (a no-op without a subscriber).
     span: tracing::Span,
 }
@@ -354,6 +356,7 @@ impl Driver {
             failed: Vec::new(),
             core_deadline: None,
             done: Vec::new(),
+            delivered: 0,
             span,
         };
         Ok((driver, ready_rx))
@@ -539,6 +542,12 @@ impl Driver {
         }
     }
 
+    /// How many outcomes of single requests have been sent to their callers so far.
+    #[must_use]
+    pub fn delivered(&self) -> u64 {
+        self.delivered
+    }
+
     /// At most one request waits for its outcome, and nothing else does: no pipeline, session,
     /// subscriber or delay. A caller running the loop for its own request may then take its
     /// socket events (nobody else's outcome or message depends on that caller coming back).
@@ -658,6 +667,7 @@ impl Driver {
                 Output::Reply { id, result } => {
                     match self.pending.remove(&id) {
                         Some(Waiter::One(tx)) => {
+                            self.delivered += 1;
                             let _ = tx.send(result);
                         }
                         Some(Waiter::Batch { batch, index }) => {

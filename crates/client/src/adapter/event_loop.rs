@@ -132,6 +132,13 @@ pub(super) struct Loop<R: Runtime> {
     pub(super) stopped: bool,
     /// The loop's task, woken by the inbox and the timer whoever runs the loop.
     pub(super) task: Option<Waker>,
+    /// The loop's task has just woken callers and comes back after them (it yielded), to write
+    /// what they submit meanwhile together: they need not wake it.
+    pub(super) coming_back: bool,
+    /// Runs that woke callers before the task tries coming back again: set after a come-back that
+    /// found nothing submitted (one task awaiting a batch of its own submits nothing until the
+    /// whole batch is in, and a needless come-back costs a reschedule).
+    pub(super) come_back_in: u8,
 }
 
 impl<R: Runtime> Loop<R> {
@@ -149,6 +156,8 @@ impl<R: Runtime> Loop<R> {
             undrained: false,
             stopped: false,
             task: None,
+            coming_back: false,
+            come_back_in: 0,
         };
         lp.drain();
         lp
