@@ -8,7 +8,9 @@
 //!
 //! - `serial`: one task, one request at a time;
 //! - `batch64`: one task, 64 requests polled together (each submitted on its first poll);
-//! - `concurrent32`: 32 tasks, each one request at a time.
+//! - `concurrent32`: 32 tasks, each one request at a time;
+//! - `batch64-main`: `batch64` on the thread that called `block_on` (as the e2e bench does), not
+//!   on a worker.
 //!
 //! Run it under `strace -f -c` to count the syscalls per request.
 
@@ -29,8 +31,9 @@ fn main() {
         "serial" => (1, 1),
         "batch64" => (1, 64),
         "concurrent32" => (32, 1),
+        "batch64-main" => (0, 64),
         other => {
-            eprintln!("unknown mode {other:?}: serial, batch64 or concurrent32");
+            eprintln!("unknown mode {other:?}: serial, batch64, concurrent32 or batch64-main");
             std::process::exit(2);
         }
     };
@@ -50,6 +53,18 @@ fn main() {
         let client = Client::connect(config).await.expect("connect");
         let keys: Vec<String> = (0..1024).map(|i| format!("key:{i}")).collect();
         for round in 0..ROUNDS {
+            if tasks == 0 {
+                let start = Instant::now();
+                for b in 0..REQUESTS / batch {
+                    let ops = (0..batch).map(|j| op(&client, &keys, b * batch + j));
+                    join_all(ops.collect()).await;
+                }
+                println!(
+                    "{mode} round {round}: {:.2} µs/request",
+                    start.elapsed().as_secs_f64() * 1e6 / (REQUESTS / batch * batch) as f64
+                );
+                continue;
+            }
             let per_task = REQUESTS / tasks;
             let start = Instant::now();
             let handles: Vec<_> = (0..tasks)

@@ -45,8 +45,11 @@ pub(crate) trait Drive: Send + Sync {
     fn nudge(&self);
 }
 
-/// After a come-back that found nothing, how many runs that woke callers pass before the next try.
-const COME_BACK_PAUSE: u8 = 32;
+/// How many come-backs in a row may find nothing before the loop's task stops coming back.
+pub(super) const COME_BACK_TRUST: u8 = 4;
+
+/// Once it stopped: how many runs that woke callers pass between two tries.
+const COME_BACK_RETRY: u8 = 8;
 
 /// A loop that callers can run: the runtime, the loop behind its mutex, and the baton.
 pub(super) struct Direct<R: Runtime> {
@@ -107,8 +110,12 @@ impl<R: Runtime> Direct<R> {
             lp.task = Some(cx.waker().clone());
         }
         let mut io = Context::from_waker(&self.io);
-        if std::mem::take(&mut lp.coming_back) && !lp.undrained {
-            lp.come_back_in = COME_BACK_PAUSE;
+        if std::mem::take(&mut lp.coming_back) {
+            lp.come_back_score = if lp.undrained {
+                COME_BACK_TRUST
+            } else {
+                lp.come_back_score.saturating_sub(1)
+            };
         }
         let delivered = lp.driver.delivered();
         if lp.poll_run(&mut io, cx).is_ready() {
@@ -116,10 +123,11 @@ impl<R: Runtime> Direct<R> {
             return Poll::Ready(());
         }
         if lp.driver.delivered() != delivered && !lp.driver.alone() {
-            if lp.come_back_in > 0 {
-                lp.come_back_in -= 1;
+            if lp.come_back_score == 0 && lp.come_back_skipped < COME_BACK_RETRY {
+                lp.come_back_skipped += 1;
                 return Poll::Pending;
             }
+            lp.come_back_skipped = 0;
             // Callers were just woken with their outcomes and others still wait: come back once
             // the woken ones have run (waking itself now puts this task behind them), so that
             // the requests they submit next leave together, without each waking this task.

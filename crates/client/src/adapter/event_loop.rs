@@ -135,10 +135,13 @@ pub(super) struct Loop<R: Runtime> {
     /// The loop's task has just woken callers and comes back after them (it yielded), to write
     /// what they submit meanwhile together: they need not wake it.
     pub(super) coming_back: bool,
-    /// Runs that woke callers before the task tries coming back again: set after a come-back that
-    /// found nothing submitted (one task awaiting a batch of its own submits nothing until the
-    /// whole batch is in, and a needless come-back costs a reschedule).
-    pub(super) come_back_in: u8,
+    /// How coming back has paid off lately: set to its top by a come-back that found requests
+    /// submitted meanwhile, lowered by one that found none (one task awaiting a batch of its own
+    /// submits nothing until the whole batch is in, and a needless come-back costs a
+    /// reschedule). At zero the task comes back only every so many runs, to try again.
+    pub(super) come_back_score: u8,
+    /// Runs that woke callers without coming back, since the last come-back.
+    pub(super) come_back_skipped: u8,
 }
 
 impl<R: Runtime> Loop<R> {
@@ -157,7 +160,8 @@ impl<R: Runtime> Loop<R> {
             stopped: false,
             task: None,
             coming_back: false,
-            come_back_in: 0,
+            come_back_score: drive::COME_BACK_TRUST,
+            come_back_skipped: 0,
         };
         lp.drain();
         lp
