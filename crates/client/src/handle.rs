@@ -15,7 +15,7 @@ use slotwise_cluster::{
 };
 use slotwise_resp::Arg;
 
-use crate::adapter::drive::{Drive, Quiet};
+use crate::adapter::drive::{Drive, Drove, Quiet};
 use crate::adapter::{Inbox, Msg};
 use crate::{Error, FromFrame, ServerError};
 
@@ -73,8 +73,8 @@ impl std::fmt::Debug for Handle {
 ///
 /// With the async adapters, awaiting it may run the client's driver loop on the awaiting task
 /// (when no other task is running it): the request is written, and its reply read, from there.
-/// A request submitted that way is written when this (or any other) pending request of the client
-/// is first polled, or by the driver's task if this future is dropped first.
+/// A request submitted that way (the loop was free and nothing else waited) is written when this
+/// future is first polled, or by the driver's task if it is dropped first.
 #[must_use = "a pending request does nothing useful unless awaited"]
 pub struct Pending {
     rx: Option<oneshot::Receiver<Result<Frame, RequestError>>>,
@@ -82,9 +82,10 @@ pub struct Pending {
     /// The loop this future may run, and its baton ticket while it holds the baton.
     direct: Option<Arc<dyn Drive>>,
     ticket: Option<u64>,
-    /// The waker it waits on its outcome with once it ran the loop (`None` before its first
-    /// poll; only the first poll, and a poll holding the baton, runs the loop).
+    /// The waker it waits on its outcome with after a poll that ran the loop.
     quiet: Option<Arc<Quiet>>,
+    /// Polled before (only the first poll, and a poll holding the baton, may run the loop).
+    polled: bool,
 }
 
 impl std::fmt::Debug for Pending {
@@ -105,6 +106,7 @@ impl Pending {
             direct: None,
             ticket: None,
             quiet: None,
+            polled: false,
         }
     }
 
@@ -155,35 +157,44 @@ impl Future for Pending {
         let Some(rx) = this.rx.as_mut() else {
             return Poll::Ready(Err(Error::Closed));
         };
-        if let Some(direct) = &this.direct {
+        // The first poll may write the request; later ones run the loop only while this request
+        // holds the baton (it was the only one waiting): its reply's socket event wakes this
+        // task, which reads it. Any other poll is a plain oneshot poll.
+        let first = !std::mem::replace(&mut this.polled, true);
+        if let Some(direct) = &this.direct
+            && (first || this.ticket.is_some())
+        {
             // Checked before and after running the loop, without registering: the loop completing
             // this very request must not wake this task for nothing.
+            if !first {
+                match rx.try_recv() {
+                    Ok(None) => {}
+                    Ok(Some(outcome)) => return Poll::Ready(this.finish(Ok(outcome))),
+                    Err(e) => return Poll::Ready(this.finish(Err(e))),
+                }
+            }
+            let mut ran = false;
+            match direct.drive(cx, &mut this.quiet) {
+                Drove::Ran(ticket) => {
+                    this.ticket = Some(ticket);
+                    ran = true;
+                }
+                // The baton went to the loop's task: no need to come back to the loop.
+                Drove::Passed => this.ticket = None,
+                Drove::Busy => {}
+            }
             match rx.try_recv() {
                 Ok(None) => {}
                 Ok(Some(outcome)) => return Poll::Ready(this.finish(Ok(outcome))),
                 Err(e) => return Poll::Ready(this.finish(Err(e))),
             }
-            // The first poll writes the request; later ones run the loop only while this
-            // request holds the baton (it was the only one waiting): its reply's socket event
-            // wakes this task, which reads it.
-            let first = this.quiet.is_none();
-            let quiet = this.quiet.get_or_insert_with(Arc::default);
-            quiet.set(cx.waker());
-            if (first || this.ticket.is_some())
-                && let Some(ticket) = direct.drive(cx, quiet)
-            {
-                this.ticket = Some(ticket);
+            if ran && let Some(quiet) = &this.quiet {
+                let waker = Waker::from(quiet.clone());
+                return match Pin::new(rx).poll(&mut Context::from_waker(&waker)) {
+                    Poll::Pending => Poll::Pending,
+                    Poll::Ready(outcome) => Poll::Ready(this.finish(outcome)),
+                };
             }
-            match rx.try_recv() {
-                Ok(None) => {}
-                Ok(Some(outcome)) => return Poll::Ready(this.finish(Ok(outcome))),
-                Err(e) => return Poll::Ready(this.finish(Err(e))),
-            }
-            let waker = Waker::from(quiet.clone());
-            return match Pin::new(rx).poll(&mut Context::from_waker(&waker)) {
-                Poll::Pending => Poll::Pending,
-                Poll::Ready(outcome) => Poll::Ready(this.finish(outcome)),
-            };
         }
         match Pin::new(rx).poll(cx) {
             Poll::Pending => Poll::Pending,
@@ -251,8 +262,9 @@ impl Handle {
 
     /// Submits `request` now and returns its outcome as a future (which needs no runtime).
     /// Submitting several before awaiting any pipelines them. If nobody is running the client's
-    /// loop at this moment, the request is handed to the driver directly and written when this
-    /// (or any other) pending request is first polled — see [`Pending`].
+    /// loop at this moment and nothing else waits, the request is handed to the driver directly
+    /// and written when this pending request is first polled (or by the driver's task if it is
+    /// dropped first) — see [`Pending`].
     ///
     /// A blocking command (`BLPOP`, `XREAD … BLOCK` …) runs on a connection of its own, so it
     /// delays nothing else; dropping its [`Pending`] cancels it.
@@ -265,9 +277,13 @@ impl Handle {
             cancel,
         };
         let direct = self.shared.direct.clone();
+        let mut offered = false;
         let sent = match &direct {
             Some(d) => match d.offer(msg) {
-                Ok(()) => true,
+                Ok(()) => {
+                    offered = true;
+                    true
+                }
                 Err(msg) => self.send_msg(msg),
             },
             None => self.send_msg(msg),
@@ -278,6 +294,8 @@ impl Handle {
             direct,
             ticket: None,
             quiet: None,
+            // Only a request handed in directly is written by its own first poll.
+            polled: !offered,
         }
     }
 

@@ -76,14 +76,19 @@ impl Baton {
         Some(ticket)
     }
 
-    /// Others wait too: the loop's task keeps (or takes back) the baton.
-    pub(crate) fn to_task(&self) {
+    /// Others wait too: the loop's task keeps (or takes back) the baton. True if it took it back
+    /// from a caller after an event nobody has run the loop for since: the task must run.
+    #[must_use]
+    pub(crate) fn to_task(&self) -> bool {
         let mut slot = lock(&self.slot);
-        if slot.caller {
-            slot.holder = slot.task.clone();
-            slot.caller = false;
-            slot.ticket += 1;
+        if !slot.caller {
+            return false;
         }
+        slot.holder = slot.task.clone();
+        slot.caller = false;
+        slot.ticket += 1;
+        drop(slot);
+        self.woken.load(Ordering::SeqCst)
     }
 
     /// The caller holding `ticket` stops waiting: the baton goes back to the loop's task, which
@@ -238,9 +243,15 @@ mod tests {
         assert_eq!(n(&task), 0);
         // Others wait: events go to the task, not to A.
         let _ = baton.caller_runs(&a_w);
-        baton.to_task();
+        assert!(!baton.to_task(), "no event came");
         io.wake_by_ref();
         assert_eq!((n(&task), n(&a)), (1, 0));
+        // An event for a caller, which then finds others waiting: the task must run.
+        let _ = baton.caller_runs(&a_w);
+        io.wake_by_ref();
+        assert_eq!(n(&a), 1);
+        assert!(baton.to_task());
+        assert!(!baton.to_task(), "only once");
     }
 
     #[test]

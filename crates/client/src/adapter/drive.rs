@@ -1,18 +1,24 @@
-//! Who runs the loop: the calling task when the loop is free, the loop's own task otherwise.
+//! Who runs the loop: the calling task when the loop is free and the caller is alone, the loop's
+//! own task otherwise.
 //!
 //! The [`Loop`] sits behind a mutex that is only ever *tried*, never waited for. A caller that
-//! submits a request while nobody runs the loop hands it to the driver directly
-//! ([`Drive::offer`]: no inbox, no wakeup); when the caller polls its [`Pending`](crate::Pending)
-//! it runs the loop itself ([`Drive::drive`]), so its request is written from its own task. If
-//! it is the only request waiting, the caller also takes the [`Baton`]: the reply's socket event
-//! wakes the caller itself, which reads it on its own task — a round trip with no task hop at
-//! all, like a hand-written socket loop. With more requests waiting, events go to the loop's
-//! task, which completes them all. A caller that finds the loop busy falls back to the inbox and
-//! its oneshot: whoever runs the loop takes both in.
+//! submits a request while nobody runs the loop and nothing else waits hands it to the driver
+//! directly ([`Drive::offer`]: no inbox, no wakeup); its [`Pending`](crate::Pending)'s first poll
+//! then runs the loop on the caller's task ([`Drive::drive`]): the request is written from there,
+//! and the caller takes the [`Baton`], so the reply's socket event wakes the caller itself, which
+//! reads it on its own task — a round trip with no task hop, like a hand-written socket loop.
 //!
-//! The inbox and the timer always wake the loop's task; so does an I/O event a caller has not
-//! come for (see [`Baton`]). A task that fails to take the mutex marks that it missed a run, and
-//! whoever held the mutex wakes it on release, so no wakeup is lost.
+//! With others waiting, requests go through the inbox and the loop's task runs the loop (routing
+//! and encoding beside the callers, one write per node for what came together) and holds the
+//! baton. After a run that woke callers with their outcomes while others still wait, the task
+//! wakes itself too, which puts it behind those callers: it comes back once they have submitted
+//! their next requests, which then leave together, none of them waking it. Coming back stops after
+//! [`COME_BACK_TRUST`] come-backs in a row that found nothing (one task awaiting a batch of its
+//! own submits nothing until the batch is in) and is tried again every few runs.
+//!
+//! The inbox and the timer always wake the loop's task. A task that fails to take the mutex marks
+//! that it missed a run, and whoever held the mutex wakes it on release ([`Direct::with_loop`],
+//! on every path), so no wakeup is lost.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, TryLockError};
@@ -27,15 +33,17 @@ use super::runtime::Runtime;
 /// What a [`Handle`](crate::Handle) and its [`Pending`](crate::Pending)s need of a loop they can
 /// run themselves.
 pub(crate) trait Drive: Send + Sync {
-    /// Hands `msg` to the driver now if nobody runs the loop (it is written when the loop next
-    /// runs); gives it back otherwise, for the inbox.
+    /// Hands `msg` to the driver now if nobody runs the loop and nothing waits (it is written
+    /// when the loop next runs, normally by this caller); gives it back otherwise, for the inbox
+    /// (so with others waiting, the loop's task does the routing, beside the callers).
     fn offer(&self, msg: Msg) -> Result<(), Msg>;
 
     /// Runs the loop on the caller's task if nobody else is running it and the caller's is the
-    /// only request waiting; `quiet` (the caller's outcome waker) stays quiet meanwhile. Returns
-    /// the caller's baton ticket: the loop's socket events now wake the caller (see [`Baton`]).
-    /// With others waiting, the loop's task runs the loop (woken if something was handed in).
-    fn drive(&self, cx: &Context<'_>, quiet: &Quiet) -> Option<u64>;
+    /// only request waiting ([`Drove::Ran`] with the caller's baton ticket: the loop's socket
+    /// events now wake the caller, see [`Baton`]). The caller then waits on its outcome with
+    /// `quiet` (made here if need be), which stays quiet while the caller runs the loop. With
+    /// others waiting, the loop's task runs the loop (woken if something was handed in).
+    fn drive(&self, cx: &Context<'_>, quiet: &mut Option<Arc<Quiet>>) -> Drove;
 
     /// The caller with `ticket` stops waiting (outcome in, or its future dropped).
     fn leave(&self, ticket: u64);
@@ -43,6 +51,17 @@ pub(crate) trait Drive: Send + Sync {
     /// Wakes the loop's task (a request handed in directly may not be written yet and nobody
     /// may come to run the loop).
     fn nudge(&self);
+}
+
+/// What [`Drive::drive`] did.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Drove {
+    /// Ran the loop; the caller holds the baton with this ticket.
+    Ran(u64),
+    /// Somebody else holds the loop right now: a baton the caller held may still be its own.
+    Busy,
+    /// Others wait (or the loop stopped): the loop's task runs it and holds the baton.
+    Passed,
 }
 
 /// How many come-backs in a row may find nothing before the loop's task stops coming back.
@@ -110,17 +129,22 @@ impl<R: Runtime> Direct<R> {
             lp.task = Some(cx.waker().clone());
         }
         let mut io = Context::from_waker(&self.io);
-        if std::mem::take(&mut lp.coming_back) {
-            lp.come_back_score = if lp.undrained {
-                COME_BACK_TRUST
-            } else {
-                lp.come_back_score.saturating_sub(1)
-            };
-        }
+        let came_back = std::mem::take(&mut lp.coming_back);
+        // Submitted since the task yielded: handed in directly, or (when two callers offered at
+        // once) through the inbox.
+        let handed_in = lp.undrained;
+        let taken_in = lp.taken_in;
         let delivered = lp.driver.delivered();
         if lp.poll_run(&mut io, cx).is_ready() {
             lp.stopped = true;
             return Poll::Ready(());
+        }
+        if came_back {
+            lp.come_back_score = if handed_in || lp.taken_in != taken_in {
+                COME_BACK_TRUST
+            } else {
+                lp.come_back_score.saturating_sub(1)
+            };
         }
         if lp.driver.delivered() != delivered && !lp.driver.alone() {
             if lp.come_back_score == 0 && lp.come_back_skipped < COME_BACK_RETRY {
@@ -138,25 +162,11 @@ impl<R: Runtime> Direct<R> {
     }
 }
 
-impl<R: Runtime> Drive for Direct<R> {
-    fn offer(&self, msg: Msg) -> Result<(), Msg> {
-        let Ok(mut guard) = self.lp.try_lock() else {
-            return Err(msg);
-        };
-        let Some(lp) = guard.as_mut().filter(|lp| !lp.stopped) else {
-            return Err(msg);
-        };
-        let offered = lp.offer(msg);
-        let stopped = lp.stopped;
-        drop(guard);
-        if stopped {
-            self.baton.wake_task();
-        }
-        self.after_release();
-        offered
-    }
-
-    fn drive(&self, cx: &Context<'_>, quiet: &Quiet) -> Option<u64> {
+impl<R: Runtime> Direct<R> {
+    /// Runs `f` on the loop if nobody else holds it and it has not stopped; then releases it,
+    /// waking the loop's task if the loop stopped meanwhile or the task missed a run while it
+    /// was held (on every path: a missed run left unreported would strand the task).
+    fn with_loop<T>(&self, f: impl FnOnce(&mut Loop<R>) -> T) -> Option<T> {
         let mut guard = match self.lp.try_lock() {
             Ok(guard) => guard,
             Err(TryLockError::WouldBlock) => return None,
@@ -165,36 +175,66 @@ impl<R: Runtime> Drive for Direct<R> {
                 return None;
             }
         };
-        let lp = guard.as_mut().filter(|lp| !lp.stopped)?;
-        if !lp.driver.alone() {
-            // Not alone: the loop's task runs the loop, writing what was handed in together.
-            self.baton.to_task();
-            let nudge = lp.undrained && !lp.coming_back;
-            drop(guard);
-            if nudge {
-                self.baton.wake_task();
-            }
-            self.after_release();
-            return None;
-        }
-        // Until the loop's task has run once, it alone runs the loop.
-        let task = lp.task.take()?;
-        let ticket = self.baton.caller_runs(cx.waker());
-        let mut io = Context::from_waker(&self.io);
-        let mut ctl = Context::from_waker(&task);
-        quiet.running(true);
-        let stopped = self.rt.enter(|| lp.poll_run(&mut io, &mut ctl)).is_ready();
-        quiet.running(false);
-        lp.task = Some(task);
-        if stopped {
-            lp.stopped = true;
-        }
+        let out = guard.as_mut().filter(|lp| !lp.stopped).map(f);
+        let stopped = guard.as_ref().is_some_and(|lp| lp.stopped);
         drop(guard);
         if stopped {
             self.baton.wake_task();
         }
         self.after_release();
-        ticket
+        out
+    }
+}
+
+impl<R: Runtime> Drive for Direct<R> {
+    fn offer(&self, msg: Msg) -> Result<(), Msg> {
+        let mut msg = Some(msg);
+        let offered = self.with_loop(|lp| {
+            if lp.driver.alone()
+                && let Some(m) = msg.take()
+            {
+                lp.offer(m)
+            } else {
+                Ok(())
+            }
+        });
+        match (offered, msg) {
+            (Some(Err(back)), _) => Err(back),
+            (_, Some(back)) => Err(back),
+            (_, None) => Ok(()),
+        }
+    }
+
+    fn drive(&self, cx: &Context<'_>, quiet: &mut Option<Arc<Quiet>>) -> Drove {
+        self.with_loop(|lp| {
+            if !lp.driver.alone() {
+                // Not alone: the loop's task runs the loop, writing what was handed in together,
+                // and handling any event that woke this caller.
+                let event = self.baton.to_task();
+                if event || (lp.undrained && !lp.coming_back) {
+                    self.baton.wake_task();
+                }
+                return Drove::Passed;
+            }
+            // Until the loop's task has run once, it alone runs the loop.
+            let Some(task) = lp.task.take() else {
+                return Drove::Passed;
+            };
+            let ticket = self.baton.caller_runs(cx.waker());
+            let mut io = Context::from_waker(&self.io);
+            let mut ctl = Context::from_waker(&task);
+            let quiet = quiet.get_or_insert_with(Arc::default);
+            quiet.set(cx.waker());
+            quiet.running(true);
+            let stopped = self.rt.enter(|| lp.poll_run(&mut io, &mut ctl)).is_ready();
+            quiet.running(false);
+            lp.task = Some(task);
+            if stopped {
+                lp.stopped = true;
+            }
+            ticket.map_or(Drove::Passed, Drove::Ran)
+        })
+        .unwrap_or(Drove::Busy)
     }
 
     fn leave(&self, ticket: u64) {

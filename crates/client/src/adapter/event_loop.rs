@@ -142,6 +142,8 @@ pub(super) struct Loop<R: Runtime> {
     pub(super) come_back_score: u8,
     /// Runs that woke callers without coming back, since the last come-back.
     pub(super) come_back_skipped: u8,
+    /// Messages taken from the inbox so far (wrapping).
+    pub(super) taken_in: u64,
 }
 
 impl<R: Runtime> Loop<R> {
@@ -162,6 +164,7 @@ impl<R: Runtime> Loop<R> {
             coming_back: false,
             come_back_score: drive::COME_BACK_TRUST,
             come_back_skipped: 0,
+            taken_in: 0,
         };
         lp.drain();
         lp
@@ -211,6 +214,7 @@ impl<R: Runtime> Loop<R> {
                 match self.inbox.poll_next(ctl) {
                     Poll::Ready(Some(msg)) => {
                         work = true;
+                        self.taken_in = self.taken_in.wrapping_add(1);
                         if self.driver.handle(msg) == Flow::Stop {
                             return Poll::Ready(());
                         }
