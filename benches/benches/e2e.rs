@@ -20,15 +20,13 @@
 //!
 //! `cargo bench -p slotwise-benches --bench e2e`
 
-use std::future::Future;
-use std::pin::Pin;
 use std::sync::Arc;
-use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use fred::prelude::{ClientLike, KeysInterface};
 use redis::AsyncCommands;
+use slotwise_benches::join::join_all;
 use slotwise_test_cluster::{Cluster, ClusterOptions};
 
 const KEYS: usize = 1024;
@@ -166,39 +164,6 @@ impl Peer {
 
 static KEY_NAMES: std::sync::LazyLock<Vec<String>> =
     std::sync::LazyLock::new(|| (0..KEYS).map(|i| format!("bench:{i}")).collect());
-
-/// Awaits all futures together (polling each until done), so lazy futures (redis-rs, fred) are
-/// all in flight at once, as `submit`ted slotwise requests are.
-struct JoinAll<F: Future> {
-    futures: Vec<Option<Pin<Box<F>>>>,
-}
-
-impl<F: Future> Future for JoinAll<F> {
-    type Output = ();
-    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
-        let mut pending = false;
-        for slot in self.futures.iter_mut() {
-            if let Some(f) = slot {
-                if f.as_mut().poll(cx).is_ready() {
-                    *slot = None;
-                } else {
-                    pending = true;
-                }
-            }
-        }
-        if pending {
-            Poll::Pending
-        } else {
-            Poll::Ready(())
-        }
-    }
-}
-
-fn join_all<F: Future>(futures: impl IntoIterator<Item = F>) -> JoinAll<F> {
-    JoinAll {
-        futures: futures.into_iter().map(|f| Some(Box::pin(f))).collect(),
-    }
-}
 
 async fn connect_all(cluster: &Cluster) -> Vec<Peer> {
     let seed = cluster.seed().expect("seed");

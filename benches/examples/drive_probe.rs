@@ -14,10 +14,9 @@
 //!
 //! Run it under `strace -f -c` to count the syscalls per request.
 
-use std::future::Future;
-use std::pin::Pin;
-use std::task::Poll;
 use std::time::Instant;
+
+use slotwise_benches::join::join_all;
 
 use slotwise_test_cluster::{Cluster, ClusterOptions};
 use slotwise_tokio::{Client, ClientConfig, commands};
@@ -57,7 +56,7 @@ fn main() {
                 let start = Instant::now();
                 for b in 0..REQUESTS / batch {
                     let ops = (0..batch).map(|j| op(&client, &keys, b * batch + j));
-                    join_all(ops.collect()).await;
+                    join_all(ops).await;
                 }
                 println!(
                     "{mode} round {round}: {:.2} µs/request",
@@ -74,7 +73,7 @@ fn main() {
                         for b in 0..per_task / batch {
                             let ops = (0..batch)
                                 .map(|j| op(&client, &keys, t * per_task + b * batch + j));
-                            join_all(ops.collect()).await;
+                            join_all(ops).await;
                         }
                     })
                 })
@@ -104,28 +103,4 @@ async fn op(client: &Client, keys: &[String], i: usize) {
     } else {
         let _: Option<Vec<u8>> = client.query(["GET", key.as_str()]).await.expect("GET");
     }
-}
-
-/// Polls every future together until all are done.
-async fn join_all<F: Future<Output = ()>>(futures: Vec<F>) {
-    let mut futures: Vec<Option<Pin<Box<F>>>> =
-        futures.into_iter().map(|f| Some(Box::pin(f))).collect();
-    std::future::poll_fn(|cx| {
-        let mut pending = false;
-        for slot in &mut futures {
-            if let Some(f) = slot {
-                if f.as_mut().poll(cx).is_ready() {
-                    *slot = None;
-                } else {
-                    pending = true;
-                }
-            }
-        }
-        if pending {
-            Poll::Pending
-        } else {
-            Poll::Ready(())
-        }
-    })
-    .await;
 }
