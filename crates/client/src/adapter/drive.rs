@@ -79,6 +79,11 @@ pub(super) struct Direct<R: Runtime> {
     io: Waker,
     /// The loop's task was woken but found the mutex taken.
     missed: AtomicBool,
+    /// What the last holder of the mutex saw of [`Driver::alone`](super::driver::Driver::alone)
+    /// as it let go: while others wait, [`Drive::offer`] sends to the inbox without touching the
+    /// mutex, so a burst of submits does not contend with the loop's task running beside it
+    /// (each collision would cost the task another run, and the burst more, smaller writes).
+    alone: AtomicBool,
 }
 
 impl<R: Runtime> Direct<R> {
@@ -90,7 +95,14 @@ impl<R: Runtime> Direct<R> {
             io: Waker::from(baton.clone()),
             baton,
             missed: AtomicBool::new(false),
+            alone: AtomicBool::new(false),
         }
+    }
+
+    /// Before releasing the mutex: publishes whether the driver is alone now.
+    fn publish(&self, lp: &Loop<R>) {
+        self.alone
+            .store(!lp.stopped && lp.driver.alone(), Ordering::Release);
     }
 
     /// After releasing the mutex: wakes the loop's task if it missed a run meanwhile.
@@ -137,8 +149,10 @@ impl<R: Runtime> Direct<R> {
         let delivered = lp.driver.delivered();
         if lp.poll_run(&mut io, cx).is_ready() {
             lp.stopped = true;
+            self.publish(lp);
             return Poll::Ready(());
         }
+        self.publish(lp);
         if came_back {
             lp.come_back_score = if handed_in || lp.taken_in != taken_in {
                 COME_BACK_TRUST
@@ -177,6 +191,9 @@ impl<R: Runtime> Direct<R> {
         };
         let out = guard.as_mut().filter(|lp| !lp.stopped).map(f);
         let stopped = guard.as_ref().is_some_and(|lp| lp.stopped);
+        if let Some(lp) = guard.as_ref() {
+            self.publish(lp);
+        }
         drop(guard);
         if stopped {
             self.baton.wake_task();
@@ -188,6 +205,9 @@ impl<R: Runtime> Direct<R> {
 
 impl<R: Runtime> Drive for Direct<R> {
     fn offer(&self, msg: Msg) -> Result<(), Msg> {
+        if !self.alone.load(Ordering::Acquire) {
+            return Err(msg);
+        }
         let mut msg = Some(msg);
         let offered = self.with_loop(|lp| {
             if lp.driver.alone()

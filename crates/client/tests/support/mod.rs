@@ -30,6 +30,12 @@ pub struct World {
     /// Every connection opened, in order.
     pub conns: Vec<Pipe>,
     held: Vec<Waker>,
+    /// While set, spawned tasks are not polled (as on a runtime that has not scheduled them yet).
+    paused: bool,
+    /// Spawned tasks in the middle of a poll.
+    polling: usize,
+    /// Spawned tasks that came to poll while paused.
+    parked: Vec<Waker>,
 }
 
 /// One connection, as the test sees it.
@@ -62,6 +68,9 @@ impl Memory {
             hold_writes: false,
             conns: Vec::new(),
             held: Vec::new(),
+            paused: false,
+            polling: 0,
+            parked: Vec::new(),
         })))
     }
 
@@ -80,6 +89,24 @@ impl Memory {
         let mut w = self.world();
         w.hold_writes = false;
         for waker in w.held.drain(..) {
+            waker.wake();
+        }
+    }
+
+    /// Stops polling spawned tasks (the driver loop's among them) and waits until none is in the
+    /// middle of a poll: until [`Memory::resume_tasks`], the runtime schedules nothing.
+    pub fn pause_tasks(&self) {
+        self.world().paused = true;
+        eventually("spawned tasks to finish their polls", || {
+            self.world().polling == 0
+        });
+    }
+
+    /// Polls spawned tasks again, first those that came while paused.
+    pub fn resume_tasks(&self) {
+        let mut w = self.world();
+        w.paused = false;
+        for waker in w.parked.drain(..) {
             waker.wake();
         }
     }
@@ -219,7 +246,23 @@ impl Runtime for Memory {
     type Writer = Writer;
 
     fn spawn<F: Future<Output = ()> + Send + 'static>(&self, future: F) {
-        std::thread::spawn(move || futures_lite::future::block_on(future));
+        let world = Arc::clone(&self.0);
+        std::thread::spawn(move || {
+            let mut future = std::pin::pin!(future);
+            futures_lite::future::block_on(std::future::poll_fn(|cx| {
+                {
+                    let mut w = lock(&world);
+                    if w.paused {
+                        w.parked.push(cx.waker().clone());
+                        return Poll::Pending;
+                    }
+                    w.polling += 1;
+                }
+                let out = future.as_mut().poll(cx);
+                lock(&world).polling -= 1;
+                out
+            }));
+        });
     }
 
     fn sleep_until(&self, deadline: Instant) -> impl Future<Output = ()> + Send {
