@@ -10,11 +10,9 @@
 //!
 //! With others waiting, requests go through the inbox and the loop's task runs the loop (routing
 //! and encoding beside the callers, one write per node for what came together) and holds the
-//! baton. After a run that woke callers with their outcomes while others still wait, the task
-//! wakes itself too, which puts it behind those callers: it comes back once they have submitted
-//! their next requests, which then leave together, none of them waking it. Coming back stops after
-//! [`COME_BACK_TRUST`] come-backs in a row that found nothing (one task awaiting a batch of its
-//! own submits nothing until the batch is in) and is tried again every few runs.
+//! baton. After a run that woke callers with their outcomes while others still wait, the task may
+//! wake itself too and come back behind them, so that their next requests leave together
+//! ([`ComeBack`]).
 //!
 //! The inbox and the timer always wake the loop's task. A task that fails to take the mutex marks
 //! that it missed a run, and whoever held the mutex wakes it on release ([`Direct::with_loop`],
@@ -26,6 +24,7 @@ use std::task::{Context, Poll, Waker};
 
 use super::baton::Baton;
 pub(crate) use super::baton::Quiet;
+use super::come_back::ComeBack;
 use super::driver::Msg;
 use super::event_loop::Loop;
 use super::runtime::Runtime;
@@ -64,16 +63,10 @@ pub(crate) enum Drove {
     Passed,
 }
 
-/// How many come-backs in a row may find nothing before the loop's task stops coming back.
-pub(super) const COME_BACK_TRUST: u8 = 4;
-
-/// Once it stopped: how many runs that woke callers pass between two tries.
-const COME_BACK_RETRY: u8 = 8;
-
 /// A loop that callers can run: the runtime, the loop behind its mutex, and the baton.
 pub(super) struct Direct<R: Runtime> {
     rt: R,
-    lp: Mutex<Option<Loop<R>>>,
+    held: Mutex<Option<Held<R>>>,
     baton: Arc<Baton>,
     /// The baton as a waker, for the loop's socket I/O.
     io: Waker,
@@ -86,12 +79,34 @@ pub(super) struct Direct<R: Runtime> {
     alone: AtomicBool,
 }
 
+/// The loop, with what only those who run it need: the loop's task and its come-back.
+struct Held<R: Runtime> {
+    lp: Loop<R>,
+    /// The loop's task, woken by the inbox and the timer whoever runs the loop (`None` until the
+    /// task first runs).
+    task: Option<Waker>,
+    come_back: ComeBack,
+}
+
+/// Why [`Direct::with_loop`] did not run the loop.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Unheld {
+    /// Somebody else holds it right now.
+    Busy,
+    /// It stopped, or a panic poisoned it.
+    Gone,
+}
+
 impl<R: Runtime> Direct<R> {
     pub(super) fn new(rt: R, lp: Loop<R>) -> Direct<R> {
         let baton = Arc::new(Baton::default());
         Direct {
             rt,
-            lp: Mutex::new(Some(lp)),
+            held: Mutex::new(Some(Held {
+                lp,
+                task: None,
+                come_back: ComeBack::default(),
+            })),
             io: Waker::from(baton.clone()),
             baton,
             missed: AtomicBool::new(false),
@@ -99,107 +114,71 @@ impl<R: Runtime> Direct<R> {
         }
     }
 
-    /// Before releasing the mutex: publishes whether the driver is alone now.
-    fn publish(&self, lp: &Loop<R>) {
-        self.alone
-            .store(!lp.stopped && lp.driver.alone(), Ordering::Release);
-    }
-
-    /// After releasing the mutex: wakes the loop's task if it missed a run meanwhile.
-    fn after_release(&self) {
-        if self.missed.swap(false, Ordering::SeqCst) {
-            self.baton.wake_task();
-        }
-    }
-
-    /// The loop's task's turn: run the loop if it is free. `Ready` once the driver stopped.
-    fn poll_task(&self, cx: &mut Context<'_>) -> Poll<()> {
-        let mut guard = match self.lp.try_lock() {
+    /// Runs `f` on the loop if nobody else holds it and it has not stopped. Before releasing it,
+    /// publishes whether the driver is alone; after, wakes the loop's task if the loop stopped
+    /// meanwhile or the task missed a run while it was held (on every path: a missed run left
+    /// unreported would strand the task).
+    fn with_loop<T>(&self, f: impl FnOnce(&mut Held<R>) -> T) -> Result<T, Unheld> {
+        let mut guard = match self.held.try_lock() {
             Ok(guard) => guard,
-            Err(TryLockError::Poisoned(_)) => return Poll::Ready(()),
-            Err(TryLockError::WouldBlock) => {
-                // Whoever holds it wakes us on release; try again in case it already has.
-                self.missed.store(true, Ordering::SeqCst);
-                match self.lp.try_lock() {
-                    Ok(guard) => {
-                        self.missed.store(false, Ordering::SeqCst);
-                        guard
-                    }
-                    Err(TryLockError::Poisoned(_)) => return Poll::Ready(()),
-                    Err(TryLockError::WouldBlock) => return Poll::Pending,
-                }
-            }
-        };
-        let Some(lp) = guard.as_mut() else {
-            return Poll::Ready(());
-        };
-        if lp.stopped {
-            return Poll::Ready(());
-        }
-        self.baton.task_runs(cx.waker());
-        if !lp.task.as_ref().is_some_and(|t| t.will_wake(cx.waker())) {
-            lp.task = Some(cx.waker().clone());
-        }
-        let mut io = Context::from_waker(&self.io);
-        let came_back = std::mem::take(&mut lp.coming_back);
-        // Submitted since the task yielded: handed in directly, or (when two callers offered at
-        // once) through the inbox.
-        let handed_in = lp.undrained;
-        let taken_in = lp.taken_in;
-        let delivered = lp.driver.delivered();
-        if lp.poll_run(&mut io, cx).is_ready() {
-            lp.stopped = true;
-            self.publish(lp);
-            return Poll::Ready(());
-        }
-        self.publish(lp);
-        if came_back {
-            lp.come_back_score = if handed_in || lp.taken_in != taken_in {
-                COME_BACK_TRUST
-            } else {
-                lp.come_back_score.saturating_sub(1)
-            };
-        }
-        if lp.driver.delivered() != delivered && !lp.driver.alone() {
-            if lp.come_back_score == 0 && lp.come_back_skipped < COME_BACK_RETRY {
-                lp.come_back_skipped += 1;
-                return Poll::Pending;
-            }
-            lp.come_back_skipped = 0;
-            // Callers were just woken with their outcomes and others still wait: come back once
-            // the woken ones have run (waking itself now puts this task behind them), so that
-            // the requests they submit next leave together, without each waking this task.
-            lp.coming_back = true;
-            cx.waker().wake_by_ref();
-        }
-        Poll::Pending
-    }
-}
-
-impl<R: Runtime> Direct<R> {
-    /// Runs `f` on the loop if nobody else holds it and it has not stopped; then releases it,
-    /// waking the loop's task if the loop stopped meanwhile or the task missed a run while it
-    /// was held (on every path: a missed run left unreported would strand the task).
-    fn with_loop<T>(&self, f: impl FnOnce(&mut Loop<R>) -> T) -> Option<T> {
-        let mut guard = match self.lp.try_lock() {
-            Ok(guard) => guard,
-            Err(TryLockError::WouldBlock) => return None,
+            Err(TryLockError::WouldBlock) => return Err(Unheld::Busy),
             Err(TryLockError::Poisoned(_)) => {
                 self.baton.wake_task();
-                return None;
+                return Err(Unheld::Gone);
             }
         };
-        let out = guard.as_mut().filter(|lp| !lp.stopped).map(f);
-        let stopped = guard.as_ref().is_some_and(|lp| lp.stopped);
-        if let Some(lp) = guard.as_ref() {
-            self.publish(lp);
+        let out = guard.as_mut().filter(|h| !h.lp.stopped).map(f);
+        let stopped = guard.as_ref().is_some_and(|h| h.lp.stopped);
+        if let Some(h) = guard.as_ref() {
+            self.alone
+                .store(!h.lp.stopped && h.lp.driver.alone(), Ordering::Release);
         }
         drop(guard);
         if stopped {
             self.baton.wake_task();
         }
-        self.after_release();
-        out
+        if self.missed.swap(false, Ordering::SeqCst) {
+            self.baton.wake_task();
+        }
+        out.ok_or(Unheld::Gone)
+    }
+
+    /// The loop's task's turn: run the loop if it is free. `Ready` once the driver stopped.
+    fn poll_task(&self, cx: &mut Context<'_>) -> Poll<()> {
+        let mut run = |held: &mut Held<R>| self.task_runs(held, cx);
+        match self.with_loop(&mut run) {
+            Ok(poll) => poll,
+            Err(Unheld::Gone) => Poll::Ready(()),
+            Err(Unheld::Busy) => {
+                // Whoever holds it wakes us on release; try again in case it already has.
+                self.missed.store(true, Ordering::SeqCst);
+                match self.with_loop(run) {
+                    Ok(poll) => poll,
+                    Err(Unheld::Gone) => Poll::Ready(()),
+                    Err(Unheld::Busy) => Poll::Pending,
+                }
+            }
+        }
+    }
+
+    /// The loop's task runs the loop, holding the baton; it may come back after callers it woke.
+    fn task_runs(&self, held: &mut Held<R>, cx: &mut Context<'_>) -> Poll<()> {
+        // This run is the one any missed wakeup asked for.
+        self.missed.store(false, Ordering::SeqCst);
+        self.baton.task_runs(cx.waker());
+        if !held.task.as_ref().is_some_and(|t| t.will_wake(cx.waker())) {
+            held.task = Some(cx.waker().clone());
+        }
+        let mut io = Context::from_waker(&self.io);
+        let delivered = held.lp.driver.delivered();
+        if held.lp.poll_run(&mut io, cx).is_ready() {
+            return Poll::Ready(());
+        }
+        let woke_others = held.lp.driver.delivered() != delivered && !held.lp.driver.alone();
+        if held.come_back.after_run(held.lp.taken_in(), woke_others) {
+            cx.waker().wake_by_ref();
+        }
+        Poll::Pending
     }
 }
 
@@ -208,50 +187,41 @@ impl<R: Runtime> Drive for Direct<R> {
         if !self.alone.load(Ordering::Acquire) {
             return Err(msg);
         }
-        let mut msg = Some(msg);
-        let offered = self.with_loop(|lp| {
-            if lp.driver.alone()
-                && let Some(m) = msg.take()
+        let mut back = Some(msg);
+        let _ = self.with_loop(|held| {
+            if held.lp.driver.alone()
+                && let Some(msg) = back.take()
             {
-                lp.offer(m)
-            } else {
-                Ok(())
+                back = held.lp.offer(msg).err();
             }
         });
-        match (offered, msg) {
-            (Some(Err(back)), _) => Err(back),
-            (_, Some(back)) => Err(back),
-            (_, None) => Ok(()),
-        }
+        back.map_or(Ok(()), Err)
     }
 
     fn drive(&self, cx: &Context<'_>, quiet: &mut Option<Arc<Quiet>>) -> Drove {
-        self.with_loop(|lp| {
-            if !lp.driver.alone() {
+        self.with_loop(|held| {
+            if !held.lp.driver.alone() {
                 // Not alone: the loop's task runs the loop, writing what was handed in together,
                 // and handling any event that woke this caller.
                 let event = self.baton.to_task();
-                if event || (lp.undrained && !lp.coming_back) {
+                if event || (held.lp.undrained && !held.come_back.is_coming()) {
                     self.baton.wake_task();
                 }
                 return Drove::Passed;
             }
             // Until the loop's task has run once, it alone runs the loop.
-            let Some(task) = lp.task.take() else {
+            let Some(task) = &held.task else {
                 return Drove::Passed;
             };
             let ticket = self.baton.caller_runs(cx.waker());
             let mut io = Context::from_waker(&self.io);
-            let mut ctl = Context::from_waker(&task);
+            let mut ctl = Context::from_waker(task);
             let quiet = quiet.get_or_insert_with(Arc::default);
             quiet.set(cx.waker());
             quiet.running(true);
-            let stopped = self.rt.enter(|| lp.poll_run(&mut io, &mut ctl)).is_ready();
+            let lp = &mut held.lp;
+            let _ = self.rt.enter(|| lp.poll_run(&mut io, &mut ctl));
             quiet.running(false);
-            lp.task = Some(task);
-            if stopped {
-                lp.stopped = true;
-            }
             ticket.map_or(Drove::Passed, Drove::Ran)
         })
         .unwrap_or(Drove::Busy)
@@ -270,7 +240,7 @@ impl<R: Runtime> Drive for Direct<R> {
 /// driver stops, closes everything.
 pub(super) async fn task<R: Runtime>(direct: Arc<Direct<R>>) {
     std::future::poll_fn(|cx| direct.poll_task(cx)).await;
-    let lp = match direct.lp.lock() {
+    let held = match direct.held.lock() {
         Ok(mut guard) => guard.take(),
         // A panic in the loop (on some caller's task): drop it, which ends every request with
         // `Closed` and closes the sockets.
@@ -279,7 +249,7 @@ pub(super) async fn task<R: Runtime>(direct: Arc<Direct<R>>) {
             None
         }
     };
-    if let Some(lp) = lp {
-        lp.finish().await;
+    if let Some(held) = held {
+        held.lp.finish().await;
     }
 }

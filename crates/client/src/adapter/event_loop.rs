@@ -8,7 +8,7 @@ use std::future::Future;
 use std::io;
 use std::pin::Pin;
 use std::sync::Arc;
-use std::task::{Context, Poll, Waker};
+use std::task::{Context, Poll};
 use std::time::{Duration, Instant as StdInstant};
 
 use futures_channel::{mpsc, oneshot};
@@ -130,20 +130,8 @@ pub(super) struct Loop<R: Runtime> {
     pub(super) undrained: bool,
     /// The driver has stopped: the loop's task closes everything.
     pub(super) stopped: bool,
-    /// The loop's task, woken by the inbox and the timer whoever runs the loop.
-    pub(super) task: Option<Waker>,
-    /// The loop's task has just woken callers and comes back after them (it yielded), to write
-    /// what they submit meanwhile together: they need not wake it.
-    pub(super) coming_back: bool,
-    /// How coming back has paid off lately: set to its top by a come-back that found requests
-    /// submitted meanwhile, lowered by one that found none (one task awaiting a batch of its own
-    /// submits nothing until the whole batch is in, and a needless come-back costs a
-    /// reschedule). At zero the task comes back only every so many runs, to try again.
-    pub(super) come_back_score: u8,
-    /// Runs that woke callers without coming back, since the last come-back.
-    pub(super) come_back_skipped: u8,
-    /// Messages taken from the inbox so far (wrapping).
-    pub(super) taken_in: u64,
+    /// Messages taken in so far, by either path (wrapping).
+    taken_in: u64,
 }
 
 impl<R: Runtime> Loop<R> {
@@ -160,10 +148,6 @@ impl<R: Runtime> Loop<R> {
             dirty: Vec::new(),
             undrained: false,
             stopped: false,
-            task: None,
-            coming_back: false,
-            come_back_score: drive::COME_BACK_TRUST,
-            come_back_skipped: 0,
             taken_in: 0,
         };
         lp.drain();
@@ -175,16 +159,28 @@ impl<R: Runtime> Loop<R> {
     /// back if the driver stopped.
     pub(super) fn offer(&mut self, msg: Msg) -> Result<(), Msg> {
         while let Ok(earlier) = self.inbox.try_recv() {
-            if self.driver.handle(earlier) == Flow::Stop {
-                self.stopped = true;
+            if self.take_in(earlier) == Flow::Stop {
                 return Err(msg);
             }
         }
-        if self.driver.handle(msg) == Flow::Stop {
-            self.stopped = true;
-        }
+        self.take_in(msg);
         self.undrained = true;
         Ok(())
+    }
+
+    /// Hands `msg` to the driver, counting it; marks the loop stopped if the driver stopped.
+    fn take_in(&mut self, msg: Msg) -> Flow {
+        self.taken_in = self.taken_in.wrapping_add(1);
+        let flow = self.driver.handle(msg);
+        if flow == Flow::Stop {
+            self.stopped = true;
+        }
+        flow
+    }
+
+    /// Messages taken in so far, directly or from the inbox (wrapping).
+    pub(super) fn taken_in(&self) -> u64 {
+        self.taken_in
     }
 
     /// After the loop stopped: ends what is left in the inbox, stops the driver and closes
@@ -205,7 +201,8 @@ impl<R: Runtime> Loop<R> {
         while self.tasks.next().await.is_some() {}
     }
 
-    /// Runs rounds until nothing is ready (or the driver stops: `Ready`). Socket I/O wakes
+    /// Runs rounds until nothing is ready (or the driver stops: `Ready`, and the loop is marked
+    /// [`stopped`](Loop::stopped)). Socket I/O wakes
     /// `io`'s waker (the baton); the inbox and the timer wake `ctl`'s (the loop's task).
     pub(super) fn poll_run(&mut self, io: &mut Context<'_>, ctl: &mut Context<'_>) -> Poll<()> {
         for _ in 0..ROUNDS {
@@ -214,12 +211,14 @@ impl<R: Runtime> Loop<R> {
                 match self.inbox.poll_next(ctl) {
                     Poll::Ready(Some(msg)) => {
                         work = true;
-                        self.taken_in = self.taken_in.wrapping_add(1);
-                        if self.driver.handle(msg) == Flow::Stop {
+                        if self.take_in(msg) == Flow::Stop {
                             return Poll::Ready(());
                         }
                     }
-                    Poll::Ready(None) => return Poll::Ready(()),
+                    Poll::Ready(None) => {
+                        self.stopped = true;
+                        return Poll::Ready(());
+                    }
                     Poll::Pending => break,
                 }
             }

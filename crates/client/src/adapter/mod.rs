@@ -23,6 +23,7 @@
 //! ```
 
 mod baton;
+mod come_back;
 pub(crate) mod drive;
 mod driver;
 mod event_loop;
