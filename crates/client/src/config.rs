@@ -14,7 +14,7 @@ pub const DEFAULT_PORT: u16 = 6379;
 /// Everything a client needs to start: the seeds, credentials, TLS, and the core's `Config`
 /// (timeouts, refresh, backoff, read-from …) passed through.
 ///
-/// The core's part is [`ClientConfig::core`], a [`Config`](crate::Config). One seed is enough: a configuration endpoint such as a managed service's DNS name, or any node
+/// The core's part is [`ClientConfig::core`], a [`Config`]. One seed is enough: a configuration endpoint such as a managed service's DNS name, or any node
 /// of the cluster. The rest is discovered.
 ///
 /// ```

@@ -73,8 +73,9 @@ impl std::fmt::Debug for Handle {
 ///
 /// With the async adapters, awaiting it may run the client's driver loop on the awaiting task
 /// (when no other task is running it): the request is written, and its reply read, from there.
-/// A request submitted that way (the loop was free and nothing else waited) is written when this
-/// future is first polled, or by the driver's task if it is dropped first.
+/// A request submitted that way (the loop was free and nothing else waited, or only requests
+/// submitted the same way and not written yet: one task's burst) is written when this future, or
+/// another of that burst, is first polled — or by the driver's task if it is dropped first.
 #[must_use = "a pending request does nothing useful unless awaited"]
 pub struct Pending {
     rx: Option<oneshot::Receiver<Result<Frame, RequestError>>>,
@@ -262,9 +263,11 @@ impl Handle {
 
     /// Submits `request` now and returns its outcome as a future (which needs no runtime).
     /// Submitting several before awaiting any pipelines them. If nobody is running the client's
-    /// loop at this moment and nothing else waits, the request is handed to the driver directly
-    /// and written when this pending request is first polled (or by the driver's task if it is
-    /// dropped first) — see [`Pending`].
+    /// loop at this moment and nothing else waits (or only requests handed in the same way and
+    /// not written yet), the request is handed to the driver directly and written when this
+    /// pending request, or another of its burst, is first polled (or by the driver's task if it
+    /// is dropped first) — see [`Pending`]: a burst of submits wakes nobody, and leaves in one
+    /// write per node.
     ///
     /// A blocking command (`BLPOP`, `XREAD … BLOCK` …) runs on a connection of its own, so it
     /// delays nothing else; dropping its [`Pending`] cancels it.

@@ -1,6 +1,7 @@
 //! Who runs the driver loop (the glue's `adapter::drive`), on the in-memory runtime: a caller
 //! runs it on its own task when the loop is free, the loop's task otherwise. These check that a
-//! lone caller's round trip happens on the caller's own poll, that requests keep their order
+//! lone caller's round trip happens on the caller's own poll, that one caller's burst is written
+//! by its first poll, that requests keep their order
 //! whichever way they enter, and that a caller that stops polling (or is dropped, or outlives the
 //! client) never strands anyone.
 
@@ -61,6 +62,66 @@ fn a_lone_caller_does_its_round_trip_within_its_own_poll() {
         in_first_poll >= 95,
         "only {in_first_poll} of 100 round trips finished within their first poll"
     );
+    block_on(client.shutdown());
+}
+
+#[test]
+fn one_callers_burst_is_written_by_its_first_poll_waking_nobody() {
+    let memory = Memory::new(2);
+    let client = memory.client(config()).expect("connects");
+    let keys: Vec<String> = keys_of(&memory, 0, 25)
+        .into_iter()
+        .chain(keys_of(&memory, 1, 25))
+        .collect();
+    // Both shared connections up, the bootstrap's refreshes done.
+    block_on(client.send(Request::new(["SET", keys[0].as_str(), "v"]))).expect("SET");
+    block_on(client.send(Request::new(["SET", keys[49].as_str(), "w"]))).expect("SET");
+    std::thread::sleep(Duration::from_millis(20));
+    let writes = |m: &Memory| -> Vec<usize> {
+        let w = m.world();
+        [0, 1]
+            .map(|s| {
+                w.conns
+                    .iter()
+                    .filter(|p| p.port == port(s))
+                    .map(|p| p.writes.len())
+                    .sum()
+            })
+            .to_vec()
+    };
+    // The loop's task is never scheduled: 50 requests submitted before any is awaited are
+    // handed in directly (none wakes it), and the first poll of one writes them all, one write
+    // per node.
+    memory.pause_tasks();
+    let before = writes(&memory);
+    let mut pending: Vec<_> = keys
+        .iter()
+        .map(|k| client.submit(Request::new(["GET", k.as_str()])))
+        .collect();
+    let mut first = Some(poll_once(&mut pending[7]));
+    let after = writes(&memory);
+    memory.resume_tasks();
+    assert_eq!(
+        [after[0] - before[0], after[1] - before[1]],
+        [1, 1],
+        "one write per node, by the polling caller"
+    );
+    for (i, p) in pending.into_iter().enumerate() {
+        let want = match i {
+            0 => Frame::BulkString("v".into()),
+            49 => Frame::BulkString("w".into()),
+            _ => Frame::NullBulk,
+        };
+        // Answered at once by the in-memory server, so possibly within that first poll.
+        let got = if i == 7
+            && let Some(Poll::Ready(reply)) = first.take()
+        {
+            reply
+        } else {
+            p.wait()
+        };
+        assert_eq!(got.expect("GET"), want);
+    }
     block_on(client.shutdown());
 }
 

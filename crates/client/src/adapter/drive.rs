@@ -7,6 +7,10 @@
 //! then runs the loop on the caller's task ([`Drive::drive`]): the request is written from there,
 //! and the caller takes the [`Baton`], so the reply's socket event wakes the caller itself, which
 //! reads it on its own task — a round trip with no task hop, like a hand-written socket loop.
+//! Requests submitted while all that waits was handed in that way and is not written yet (one
+//! task's burst, submitted before it awaits any) are handed in directly too, waking nobody; the
+//! first poll of any of them writes them all, one write per node, and leaves the baton with the
+//! loop's task ([`Loop::burst`]).
 //!
 //! With others waiting, requests go through the inbox and the loop's task runs the loop (routing
 //! and encoding beside the callers, one write per node for what came together) and holds the
@@ -72,11 +76,11 @@ pub(super) struct Direct<R: Runtime> {
     io: Waker,
     /// The loop's task was woken but found the mutex taken.
     missed: AtomicBool,
-    /// What the last holder of the mutex saw of [`Driver::alone`](super::driver::Driver::alone)
-    /// as it let go: while others wait, [`Drive::offer`] sends to the inbox without touching the
-    /// mutex, so a burst of submits does not contend with the loop's task running beside it
-    /// (each collision would cost the task another run, and the burst more, smaller writes).
-    alone: AtomicBool,
+    /// What the last holder of the mutex saw of [`Loop::takes_direct`] as it let go: while others
+    /// wait, [`Drive::offer`] sends to the inbox without touching the mutex, so a burst of
+    /// submits from many callers does not contend with the loop's task running beside it (each
+    /// collision would cost the task another run, and the burst more, smaller writes).
+    takes_direct: AtomicBool,
 }
 
 /// The loop, with what only those who run it need: the loop's task and its come-back.
@@ -110,7 +114,7 @@ impl<R: Runtime> Direct<R> {
             io: Waker::from(baton.clone()),
             baton,
             missed: AtomicBool::new(false),
-            alone: AtomicBool::new(false),
+            takes_direct: AtomicBool::new(false),
         }
     }
 
@@ -130,8 +134,8 @@ impl<R: Runtime> Direct<R> {
         let out = guard.as_mut().filter(|h| !h.lp.stopped).map(f);
         let stopped = guard.as_ref().is_some_and(|h| h.lp.stopped);
         if let Some(h) = guard.as_ref() {
-            self.alone
-                .store(!h.lp.stopped && h.lp.driver.alone(), Ordering::Release);
+            self.takes_direct
+                .store(h.lp.takes_direct(), Ordering::Release);
         }
         drop(guard);
         if stopped {
@@ -184,12 +188,12 @@ impl<R: Runtime> Direct<R> {
 
 impl<R: Runtime> Drive for Direct<R> {
     fn offer(&self, msg: Msg) -> Result<(), Msg> {
-        if !self.alone.load(Ordering::Acquire) {
+        if !self.takes_direct.load(Ordering::Acquire) {
             return Err(msg);
         }
         let mut back = Some(msg);
         let _ = self.with_loop(|held| {
-            if held.lp.driver.alone()
+            if held.lp.takes_direct()
                 && let Some(msg) = back.take()
             {
                 back = held.lp.offer(msg).err();
@@ -200,19 +204,28 @@ impl<R: Runtime> Drive for Direct<R> {
 
     fn drive(&self, cx: &Context<'_>, quiet: &mut Option<Arc<Quiet>>) -> Drove {
         self.with_loop(|held| {
+            // Until the loop's task has run once, it alone runs the loop.
+            let Some(task) = &held.task else {
+                self.baton.wake_task();
+                return Drove::Passed;
+            };
             if !held.lp.driver.alone() {
-                // Not alone: the loop's task runs the loop, writing what was handed in together,
-                // and handling any event that woke this caller.
+                // Not alone: the loop's task holds the baton and handles socket events, any that
+                // woke this caller among them.
                 let event = self.baton.to_task();
-                if event || (held.lp.undrained && !held.come_back.is_coming()) {
+                if held.lp.burst() {
+                    // A burst handed in directly (one task's requests, submitted before it
+                    // awaited any): this caller writes them all now, with no hop; their replies
+                    // wake the loop's task.
+                    let mut io = Context::from_waker(&self.io);
+                    let mut ctl = Context::from_waker(task);
+                    let lp = &mut held.lp;
+                    let _ = self.rt.enter(|| lp.poll_run(&mut io, &mut ctl));
+                } else if event || (held.lp.undrained() && !held.come_back.is_coming()) {
                     self.baton.wake_task();
                 }
                 return Drove::Passed;
             }
-            // Until the loop's task has run once, it alone runs the loop.
-            let Some(task) = &held.task else {
-                return Drove::Passed;
-            };
             let ticket = self.baton.caller_runs(cx.waker());
             let mut io = Context::from_waker(&self.io);
             let mut ctl = Context::from_waker(task);

@@ -553,7 +553,14 @@ impl Driver {
     /// socket events (nobody else's outcome or message depends on that caller coming back).
     #[must_use]
     pub fn alone(&self) -> bool {
-        self.pending.len() <= 1
+        self.only_requests(1)
+    }
+
+    /// At most `n` requests wait for their outcomes, and nothing else does (no pipeline,
+    /// session, subscriber or delay).
+    #[must_use]
+    pub fn only_requests(&self, n: usize) -> bool {
+        self.pending.len() <= n
             && self.batches.is_empty()
             && self.sessions.is_empty()
             && self.sinks.is_empty()

@@ -126,8 +126,9 @@ pub(super) struct Loop<R: Runtime> {
     conns: HashMap<ConnId, Conn<R::Writer>>,
     tasks: FuturesUnordered<IoFuture<R>>,
     dirty: Vec<ConnId>,
-    /// Messages were handed in directly ([`Loop::offer`]) since the core was last drained.
-    pub(super) undrained: bool,
+    /// Messages taken in by [`Loop::offer`] (handed in directly, and what was still in the inbox
+    /// then) since the core was last drained: in the driver, not written yet.
+    fresh: usize,
     /// The driver has stopped: the loop's task closes everything.
     pub(super) stopped: bool,
     /// Messages taken in so far, by either path (wrapping).
@@ -146,7 +147,7 @@ impl<R: Runtime> Loop<R> {
             conns: HashMap::new(),
             tasks: FuturesUnordered::new(),
             dirty: Vec::new(),
-            undrained: false,
+            fresh: 0,
             stopped: false,
             taken_in: 0,
         };
@@ -159,13 +160,33 @@ impl<R: Runtime> Loop<R> {
     /// back if the driver stopped.
     pub(super) fn offer(&mut self, msg: Msg) -> Result<(), Msg> {
         while let Ok(earlier) = self.inbox.try_recv() {
+            self.fresh += 1;
             if self.take_in(earlier) == Flow::Stop {
                 return Err(msg);
             }
         }
+        self.fresh += 1;
         self.take_in(msg);
-        self.undrained = true;
         Ok(())
+    }
+
+    /// Whether a caller may hand a request in directly ([`Loop::offer`]): the loop runs, and
+    /// nothing waits but at most one request, or only requests handed in since the core was last
+    /// drained (one task's burst, submitted before it awaits any: none of them wakes anybody,
+    /// and the first poll of one writes them all, [`Loop::burst`]).
+    pub(super) fn takes_direct(&self) -> bool {
+        !self.stopped && self.driver.only_requests(self.fresh.max(1))
+    }
+
+    /// Requests were handed in directly since the core was last drained, and nothing else waits:
+    /// a caller that runs the loop now writes them all, and nobody waits on socket events yet.
+    pub(super) fn burst(&self) -> bool {
+        self.fresh > 0 && self.driver.only_requests(self.fresh)
+    }
+
+    /// Something was handed in directly since the core was last drained.
+    pub(super) fn undrained(&self) -> bool {
+        self.fresh > 0
     }
 
     /// Hands `msg` to the driver, counting it; marks the loop stopped if the driver stopped.
@@ -206,7 +227,7 @@ impl<R: Runtime> Loop<R> {
     /// `io`'s waker (the baton); the inbox and the timer wake `ctl`'s (the loop's task).
     pub(super) fn poll_run(&mut self, io: &mut Context<'_>, ctl: &mut Context<'_>) -> Poll<()> {
         for _ in 0..ROUNDS {
-            let mut work = std::mem::take(&mut self.undrained);
+            let mut work = self.fresh > 0;
             for _ in 0..BATCH {
                 match self.inbox.poll_next(ctl) {
                     Poll::Ready(Some(msg)) => {
@@ -274,6 +295,7 @@ impl<R: Runtime> Loop<R> {
 
     /// Drains the core, then opens connections, queues transmits, closes, and starts writes.
     fn drain(&mut self) {
+        self.fresh = 0;
         let mut io = std::mem::take(&mut self.io);
         self.deadline = self.driver.poll(&mut io);
         for op in io.drain(..) {
