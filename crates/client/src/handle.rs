@@ -75,7 +75,10 @@ impl std::fmt::Debug for Handle {
 /// (when no other task is running it): the request is written, and its reply read, from there.
 /// A request submitted that way (the loop was free and nothing else waited, or only requests
 /// submitted the same way and not written yet: one task's burst) is written when this future, or
-/// another of that burst, is first polled — or by the driver's task if it is dropped first.
+/// another of that burst, is polled — or by the driver's task if it is dropped first. The first
+/// poll of such a request may only yield (wake its task and return `Pending`), so that the
+/// requests its task makes next, such as the other futures of a `join`, leave in the same write;
+/// the client stops doing so while it gathers nothing (one request at a time).
 #[must_use = "a pending request does nothing useful unless awaited"]
 pub struct Pending {
     rx: Option<oneshot::Receiver<Result<Frame, RequestError>>>,
@@ -87,6 +90,9 @@ pub struct Pending {
     quiet: Option<Arc<Quiet>>,
     /// Polled before (only the first poll, and a poll holding the baton, may run the loop).
     polled: bool,
+    /// The first poll only yields (the driver asked for it: the task's next requests may join
+    /// this one's write).
+    yield_first: bool,
 }
 
 impl std::fmt::Debug for Pending {
@@ -108,6 +114,7 @@ impl Pending {
             ticket: None,
             quiet: None,
             polled: false,
+            yield_first: false,
         }
     }
 
@@ -161,6 +168,11 @@ impl Future for Pending {
         // The first poll may write the request; later ones run the loop only while this request
         // holds the baton (it was the only one waiting): its reply's socket event wakes this
         // task, which reads it. Any other poll is a plain oneshot poll.
+        if std::mem::take(&mut this.yield_first) {
+            // Let this task's next requests be handed in too: the next poll writes them all.
+            cx.waker().wake_by_ref();
+            return Poll::Pending;
+        }
         let first = !std::mem::replace(&mut this.polled, true);
         if let Some(direct) = &this.direct
             && (first || this.ticket.is_some())
@@ -265,7 +277,7 @@ impl Handle {
     /// Submitting several before awaiting any pipelines them. If nobody is running the client's
     /// loop at this moment and nothing else waits (or only requests handed in the same way and
     /// not written yet), the request is handed to the driver directly and written when this
-    /// pending request, or another of its burst, is first polled (or by the driver's task if it
+    /// pending request, or another of its burst, is polled (or by the driver's task if it
     /// is dropped first) — see [`Pending`]: a burst of submits wakes nobody, and leaves in one
     /// write per node.
     ///
@@ -280,11 +292,11 @@ impl Handle {
             cancel,
         };
         let direct = self.shared.direct.clone();
-        let mut offered = false;
+        let (mut offered, mut yield_first) = (false, false);
         let sent = match &direct {
             Some(d) => match d.offer(msg) {
-                Ok(()) => {
-                    offered = true;
+                Ok(gather) => {
+                    (offered, yield_first) = (true, gather);
                     true
                 }
                 Err(msg) => self.send_msg(msg),
@@ -299,6 +311,7 @@ impl Handle {
             quiet: None,
             // Only a request handed in directly is written by its own first poll.
             polled: !offered,
+            yield_first,
         }
     }
 

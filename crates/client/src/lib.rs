@@ -47,7 +47,8 @@
 //! and write halves and polls their I/O itself; transmits queued while a write is in flight go out
 //! in one write. Its own task runs it, except while it is free and one caller's request is all
 //! that waits: that caller runs it on its own task, writing its request and reading its reply
-//! there (no task hop). Every adapter runs this same loop (the blocking one on the async-std
+//! there (no task hop); requests one task submits together (a burst, or a `join` of request
+//! futures) are written by that task in one write per node. Every adapter runs this same loop (the blocking one on the async-std
 //! adapter's executor thread).
 //!
 //! Events become `tracing` events with target `slotwise` (connects, connection losses, topology

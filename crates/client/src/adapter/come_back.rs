@@ -6,13 +6,12 @@
 //! off when the woken callers submit again at once (many tasks each awaiting one request at a
 //! time), and costs a needless reschedule when they do not (one task awaiting a batch of its own
 //! submits nothing until the whole batch is in). So coming back is trusted while it finds
-//! requests, stops after [`TRUST`] come-backs in a row that found none, and is tried again once
+//! requests, stops after [`TRUST`](super::trust::TRUST) come-backs in a row that found none, and is tried again once
 //! [`RETRY`] runs that woke callers have passed without it.
 
-/// How many come-backs in a row may find nothing before the loop's task stops coming back.
-pub(super) const TRUST: u8 = 4;
+use super::trust::Trust;
 
-/// Once it stopped: how many runs that woke callers pass between two tries.
+/// Once coming back stopped: how many runs that woke callers pass between two tries.
 pub(super) const RETRY: u8 = 8;
 
 /// The come-back's state, kept with the loop (under its mutex).
@@ -20,11 +19,8 @@ pub(super) const RETRY: u8 = 8;
 pub(super) struct ComeBack {
     /// The task has yielded to come back after the callers it woke: they need not wake it.
     coming: bool,
-    /// How coming back has paid off lately: set to [`TRUST`] by a come-back that found requests
-    /// taken in since the task yielded, lowered by one that found none.
-    score: u8,
-    /// Runs that woke callers without coming back, since the last come-back.
-    skipped: u8,
+    /// Paid off: a come-back found requests taken in since the task yielded.
+    trust: Trust,
     /// The loop's count of messages taken in when the task yielded.
     since: u64,
 }
@@ -33,8 +29,7 @@ impl Default for ComeBack {
     fn default() -> ComeBack {
         ComeBack {
             coming: false,
-            score: TRUST,
-            skipped: 0,
+            trust: Trust::new(RETRY),
             since: 0,
         }
     }
@@ -51,20 +46,11 @@ impl ComeBack {
     /// others still wait. True if the task is to wake itself now and come back.
     pub(super) fn after_run(&mut self, taken_in: u64, woke_others: bool) -> bool {
         if std::mem::take(&mut self.coming) {
-            self.score = if taken_in == self.since {
-                self.score.saturating_sub(1)
-            } else {
-                TRUST
-            };
+            self.trust.paid(taken_in != self.since);
         }
-        if !woke_others {
+        if !woke_others || !self.trust.attempt() {
             return false;
         }
-        if self.score == 0 && self.skipped < RETRY {
-            self.skipped += 1;
-            return false;
-        }
-        self.skipped = 0;
         self.coming = true;
         self.since = taken_in;
         true
@@ -73,6 +59,7 @@ impl ComeBack {
 
 #[cfg(test)]
 mod tests {
+    use super::super::trust::TRUST;
     use super::*;
 
     #[test]

@@ -10,7 +10,11 @@
 //! Requests submitted while all that waits was handed in that way and is not written yet (one
 //! task's burst, submitted before it awaits any) are handed in directly too, waking nobody; the
 //! first poll of any of them writes them all, one write per node, and leaves the baton with the
-//! loop's task ([`Loop::burst`]).
+//! loop's task ([`Loop::burst`]). A lone request's first poll may only yield, so that the
+//! requests its task makes next (the other futures of a `join`, each submitted at its first
+//! poll) join its write; the requests handed in meanwhile yield at their first poll too, and the
+//! next poll writes them all. That yield is kept while it gathers others and dropped when it
+//! does not ([`Gather`]).
 //!
 //! With others waiting, requests go through the inbox and the loop's task runs the loop (routing
 //! and encoding beside the callers, one write per node for what came together) and holds the
@@ -31,6 +35,7 @@ pub(crate) use super::baton::Quiet;
 use super::come_back::ComeBack;
 use super::driver::Msg;
 use super::event_loop::Loop;
+use super::gather::Gather;
 use super::runtime::Runtime;
 
 /// What a [`Handle`](crate::Handle) and its [`Pending`](crate::Pending)s need of a loop they can
@@ -39,7 +44,9 @@ pub(crate) trait Drive: Send + Sync {
     /// Hands `msg` to the driver now if nobody runs the loop and nothing waits (it is written
     /// when the loop next runs, normally by this caller); gives it back otherwise, for the inbox
     /// (so with others waiting, the loop's task does the routing, beside the callers).
-    fn offer(&self, msg: Msg) -> Result<(), Msg>;
+    /// `Ok(true)`: the caller's first poll only yields, to let its task's next requests join this
+    /// one's write ([`Gather`]).
+    fn offer(&self, msg: Msg) -> Result<bool, Msg>;
 
     /// Runs the loop on the caller's task if nobody else is running it and the caller's is the
     /// only request waiting ([`Drove::Ran`] with the caller's baton ticket: the loop's socket
@@ -83,13 +90,25 @@ pub(super) struct Direct<R: Runtime> {
     takes_direct: AtomicBool,
 }
 
-/// The loop, with what only those who run it need: the loop's task and its come-back.
+/// The loop, with what only those who run it need: the loop's task, its come-back, and the
+/// gather of a lone caller's requests.
 struct Held<R: Runtime> {
     lp: Loop<R>,
     /// The loop's task, woken by the inbox and the timer whoever runs the loop (`None` until the
     /// task first runs).
     task: Option<Waker>,
     come_back: ComeBack,
+    gather: Gather,
+}
+
+impl<R: Runtime> Held<R> {
+    /// Runs the loop with socket I/O waking `io` and the inbox and timer `ctl`, settling an open
+    /// gather first (whoever runs the loop writes what was handed in).
+    fn run(&mut self, rt: &R, io: &mut Context<'_>, ctl: &mut Context<'_>) -> Poll<()> {
+        self.gather.settle(self.lp.fresh());
+        let lp = &mut self.lp;
+        rt.enter(|| lp.poll_run(io, ctl))
+    }
 }
 
 /// Why [`Direct::with_loop`] did not run the loop.
@@ -110,6 +129,7 @@ impl<R: Runtime> Direct<R> {
                 lp,
                 task: None,
                 come_back: ComeBack::default(),
+                gather: Gather::default(),
             })),
             io: Waker::from(baton.clone()),
             baton,
@@ -175,6 +195,7 @@ impl<R: Runtime> Direct<R> {
         }
         let mut io = Context::from_waker(&self.io);
         let delivered = held.lp.driver.delivered();
+        held.gather.settle(held.lp.fresh());
         if held.lp.poll_run(&mut io, cx).is_ready() {
             return Poll::Ready(());
         }
@@ -187,19 +208,27 @@ impl<R: Runtime> Direct<R> {
 }
 
 impl<R: Runtime> Drive for Direct<R> {
-    fn offer(&self, msg: Msg) -> Result<(), Msg> {
+    fn offer(&self, msg: Msg) -> Result<bool, Msg> {
         if !self.takes_direct.load(Ordering::Acquire) {
             return Err(msg);
         }
         let mut back = Some(msg);
+        let mut gather = false;
         let _ = self.with_loop(|held| {
             if held.lp.takes_direct()
                 && let Some(msg) = back.take()
             {
+                let lone = held.lp.driver.only_requests(0) && !held.lp.undrained();
                 back = held.lp.offer(msg).err();
+                gather = back.is_none()
+                    && if lone {
+                        held.gather.start()
+                    } else {
+                        held.gather.is_open()
+                    };
             }
         });
-        back.map_or(Ok(()), Err)
+        back.map_or(Ok(gather), Err)
     }
 
     fn drive(&self, cx: &Context<'_>, quiet: &mut Option<Arc<Quiet>>) -> Drove {
@@ -217,23 +246,23 @@ impl<R: Runtime> Drive for Direct<R> {
                     // A burst handed in directly (one task's requests, submitted before it
                     // awaited any): this caller writes them all now, with no hop; their replies
                     // wake the loop's task.
+                    let task = task.clone();
                     let mut io = Context::from_waker(&self.io);
-                    let mut ctl = Context::from_waker(task);
-                    let lp = &mut held.lp;
-                    let _ = self.rt.enter(|| lp.poll_run(&mut io, &mut ctl));
+                    let mut ctl = Context::from_waker(&task);
+                    let _ = held.run(&self.rt, &mut io, &mut ctl);
                 } else if event || (held.lp.undrained() && !held.come_back.is_coming()) {
                     self.baton.wake_task();
                 }
                 return Drove::Passed;
             }
+            let task = task.clone();
             let ticket = self.baton.caller_runs(cx.waker());
             let mut io = Context::from_waker(&self.io);
-            let mut ctl = Context::from_waker(task);
+            let mut ctl = Context::from_waker(&task);
             let quiet = quiet.get_or_insert_with(Arc::default);
             quiet.set(cx.waker());
             quiet.running(true);
-            let lp = &mut held.lp;
-            let _ = self.rt.enter(|| lp.poll_run(&mut io, &mut ctl));
+            let _ = held.run(&self.rt, &mut io, &mut ctl);
             quiet.running(false);
             ticket.map_or(Drove::Passed, Drove::Ran)
         })

@@ -189,6 +189,11 @@ impl<R: Runtime> Loop<R> {
         self.fresh > 0
     }
 
+    /// How many messages were taken in by [`Loop::offer`] since the core was last drained.
+    pub(super) fn fresh(&self) -> usize {
+        self.fresh
+    }
+
     /// Hands `msg` to the driver, counting it; marks the loop stopped if the driver stopped.
     fn take_in(&mut self, msg: Msg) -> Flow {
         self.taken_in = self.taken_in.wrapping_add(1);

@@ -27,7 +27,9 @@ mod come_back;
 pub(crate) mod drive;
 mod driver;
 mod event_loop;
+mod gather;
 mod runtime;
+mod trust;
 
 pub use crate::tls::{TlsTarget, server_name};
 pub use driver::{Driver, Flow, Inbox, Io, Msg, PIPELINE_WINDOW, Ready, ReplySender};
