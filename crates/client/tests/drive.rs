@@ -16,7 +16,7 @@ use std::time::Duration;
 
 use futures_lite::future::block_on;
 use slotwise_client::{Error, Frame, Request};
-use support::{Memory, config, eventually, keys_of, poll_once, port};
+use support::{Memory, config, eventually, keys_of, poll_once, poll_twice, port};
 
 /// Counts its wakes.
 #[derive(Default)]
@@ -250,7 +250,7 @@ fn a_caller_that_stops_polling_strands_nobody_else() {
     // loop's socket events now wake it) and is then never polled again.
     memory.world().hold_writes = true;
     let mut abandoned = client.submit(Request::new(["INCR", key.as_str()]));
-    assert!(poll_once(&mut abandoned).is_pending());
+    poll_twice(&mut abandoned);
     eventually("the write to be held", || memory.writes_held() > 0);
     // Its write can go on: an event for a caller that does not come. Another caller's request
     // takes the loop's events back to the loop's task, which completes both.
@@ -277,12 +277,12 @@ fn a_caller_dropped_while_running_the_loop_strands_nobody() {
     let k0 = keys_of(&memory, 0, 1).remove(0);
     let k1 = keys_of(&memory, 1, 1).remove(0);
     block_on(client.send(Request::new(["SET", k1.as_str(), "v"]))).expect("SET");
-    // A request to a node that never answers, polled once (its caller now gets the loop's
+    // A request to a node that never answers, polled (its caller now gets the loop's
     // events), then dropped: the next caller's requests, on both nodes, still complete.
     memory.world().stall.insert(port(0));
     let mut lost =
         client.submit(Request::new(["GET", k0.as_str()]).timeout(Duration::from_secs(30)));
-    assert!(poll_once(&mut lost).is_pending());
+    poll_twice(&mut lost);
     drop(lost);
     let waiter = std::thread::spawn({
         let client = client.clone();
@@ -302,7 +302,7 @@ fn a_caller_running_the_loop_hears_of_a_shutdown() {
     let key = keys_of(&memory, 0, 1).remove(0);
     memory.world().stall.insert(port(0));
     let mut waiting = client.submit(Request::new(["GET", key.as_str()]));
-    assert!(poll_once(&mut waiting).is_pending());
+    poll_twice(&mut waiting);
     let other = client.clone();
     std::thread::spawn(move || block_on(other.shutdown()))
         .join()

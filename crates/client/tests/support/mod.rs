@@ -319,6 +319,13 @@ pub fn poll_once<F: Future + Unpin>(f: &mut F) -> Poll<F::Output> {
     Pin::new(f).poll(&mut Context::from_waker(waker))
 }
 
+/// Polls a lone request twice (it must stay pending): its first poll may only yield (the
+/// gather), so the second runs the loop for it if the first did not.
+pub fn poll_twice(p: &mut slotwise_client::Pending) {
+    assert!(poll_once(p).is_pending(), "answered at its first poll");
+    assert!(poll_once(p).is_pending(), "answered at its second poll");
+}
+
 /// Keys of `shard` (of `shards`): `n` keys whose slots that shard owns.
 pub fn keys_of(memory: &Memory, shard: usize, n: usize) -> Vec<String> {
     let w = memory.world();
