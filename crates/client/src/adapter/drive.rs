@@ -139,7 +139,7 @@ impl<R: Runtime> Direct<R> {
     }
 
     /// Runs `f` on the loop if nobody else holds it and it has not stopped. Before releasing it,
-    /// publishes whether the driver is alone; after, wakes the loop's task if the loop stopped
+    /// publishes whether the loop takes requests directly ([`Loop::takes_direct`]); after, wakes the loop's task if the loop stopped
     /// meanwhile or the task missed a run while it was held (on every path: a missed run left
     /// unreported would strand the task).
     fn with_loop<T>(&self, f: impl FnOnce(&mut Held<R>) -> T) -> Result<T, Unheld> {
