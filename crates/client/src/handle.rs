@@ -88,11 +88,20 @@ pub struct Pending {
     ticket: Option<u64>,
     /// The waker it waits on its outcome with after a poll that ran the loop.
     quiet: Option<Arc<Quiet>>,
-    /// Polled before (only the first poll, and a poll holding the baton, may run the loop).
-    polled: bool,
-    /// The first poll only yields (the driver asked for it: the task's next requests may join
-    /// this one's write).
-    yield_first: bool,
+    /// What the next poll does first.
+    next: Next,
+}
+
+/// What the next poll of a [`Pending`] does first.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Next {
+    /// Only yield, then [`Next::Drive`]: the driver asked for it, so that the task's next
+    /// requests may join this one's write.
+    Yield,
+    /// Run the loop for this request (it was handed in directly: its own poll writes it).
+    Drive,
+    /// Run the loop only while holding the baton; otherwise wait for the outcome.
+    Wait,
 }
 
 impl std::fmt::Debug for Pending {
@@ -113,9 +122,18 @@ impl Pending {
             direct: None,
             ticket: None,
             quiet: None,
-            polled: false,
-            yield_first: false,
+            next: Next::Wait,
         }
+    }
+
+    /// The outcome if it is in, checked without registering a waker.
+    fn try_outcome(&mut self) -> Option<Result<Frame, Error>> {
+        let outcome = match self.rx.as_mut()?.try_recv() {
+            Ok(None) => return None,
+            Ok(Some(outcome)) => Ok(outcome),
+            Err(e) => Err(e),
+        };
+        Some(self.finish(outcome))
     }
 
     /// The outcome is in (`Err`: the driver dropped the request, it stopped).
@@ -162,32 +180,35 @@ impl Future for Pending {
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = self.get_mut();
-        let Some(rx) = this.rx.as_mut() else {
+        if this.rx.is_none() {
             return Poll::Ready(Err(Error::Closed));
-        };
-        // The first poll may write the request; later ones run the loop only while this request
-        // holds the baton (it was the only one waiting): its reply's socket event wakes this
-        // task, which reads it. Any other poll is a plain oneshot poll.
-        if std::mem::take(&mut this.yield_first) {
-            // Let this task's next requests be handed in too: the next poll writes them all.
-            cx.waker().wake_by_ref();
-            return Poll::Pending;
         }
-        let first = !std::mem::replace(&mut this.polled, true);
-        if let Some(direct) = &this.direct
-            && (first || this.ticket.is_some())
-        {
+        // A request handed in directly is written by its own poll (after a yield if the driver
+        // asked for one); later polls run the loop only while this request holds the baton (it
+        // was the only one waiting): its reply's socket event wakes this task, which reads it.
+        // Any other poll is a plain oneshot poll.
+        let first = match std::mem::replace(&mut this.next, Next::Wait) {
+            Next::Yield => {
+                // Let this task's next requests be handed in too: the next poll writes them all.
+                this.next = Next::Drive;
+                cx.waker().wake_by_ref();
+                return Poll::Pending;
+            }
+            Next::Drive => true,
+            Next::Wait => false,
+        };
+        if this.direct.is_some() && (first || this.ticket.is_some()) {
             // Checked before and after running the loop, without registering: the loop completing
             // this very request must not wake this task for nothing.
-            if !first {
-                match rx.try_recv() {
-                    Ok(None) => {}
-                    Ok(Some(outcome)) => return Poll::Ready(this.finish(Ok(outcome))),
-                    Err(e) => return Poll::Ready(this.finish(Err(e))),
-                }
+            if !first && let Some(outcome) = this.try_outcome() {
+                return Poll::Ready(outcome);
             }
+            let drove = match &this.direct {
+                Some(direct) => direct.drive(cx, &mut this.quiet),
+                None => Drove::Busy,
+            };
             let mut ran = false;
-            match direct.drive(cx, &mut this.quiet) {
+            match drove {
                 Drove::Ran(ticket) => {
                     this.ticket = Some(ticket);
                     ran = true;
@@ -196,12 +217,13 @@ impl Future for Pending {
                 Drove::Passed => this.ticket = None,
                 Drove::Busy => {}
             }
-            match rx.try_recv() {
-                Ok(None) => {}
-                Ok(Some(outcome)) => return Poll::Ready(this.finish(Ok(outcome))),
-                Err(e) => return Poll::Ready(this.finish(Err(e))),
+            if let Some(outcome) = this.try_outcome() {
+                return Poll::Ready(outcome);
             }
-            if ran && let Some(quiet) = &this.quiet {
+            if ran
+                && let Some(quiet) = &this.quiet
+                && let Some(rx) = this.rx.as_mut()
+            {
                 let waker = Waker::from(quiet.clone());
                 return match Pin::new(rx).poll(&mut Context::from_waker(&waker)) {
                     Poll::Pending => Poll::Pending,
@@ -209,6 +231,9 @@ impl Future for Pending {
                 };
             }
         }
+        let Some(rx) = this.rx.as_mut() else {
+            return Poll::Ready(Err(Error::Closed));
+        };
         match Pin::new(rx).poll(cx) {
             Poll::Pending => Poll::Pending,
             Poll::Ready(outcome) => Poll::Ready(this.finish(outcome)),
@@ -292,11 +317,11 @@ impl Handle {
             cancel,
         };
         let direct = self.shared.direct.clone();
-        let (mut offered, mut yield_first) = (false, false);
+        let mut next = Next::Wait;
         let sent = match &direct {
             Some(d) => match d.offer(msg) {
                 Ok(gather) => {
-                    (offered, yield_first) = (true, gather);
+                    next = if gather { Next::Yield } else { Next::Drive };
                     true
                 }
                 Err(msg) => self.send_msg(msg),
@@ -309,9 +334,7 @@ impl Handle {
             direct,
             ticket: None,
             quiet: None,
-            // Only a request handed in directly is written by its own first poll.
-            polled: !offered,
-            yield_first,
+            next,
         }
     }
 

@@ -15,8 +15,8 @@ use std::task::{Context, Poll, Wake, Waker};
 use std::time::Duration;
 
 use futures_lite::future::block_on;
-use slotwise_client::{Error, Frame, Request};
-use support::{Memory, config, eventually, keys_of, poll_once, poll_twice, port};
+use slotwise_client::{Error, Frame, Handle, Request};
+use support::{Memory, config, eventually, keys_of, poll_once, poll_twice, port, writes};
 
 /// Counts its wakes.
 #[derive(Default)]
@@ -84,30 +84,35 @@ fn a_lone_caller_does_its_round_trip_within_its_own_polls() {
     block_on(client.shutdown());
 }
 
+/// A client, and `per_shard` keys of each of the two shards (shard 0's first): the first key
+/// holds "v", the last "w" ([`stored`]). Both shared connections are up and the bootstrap's
+/// refreshes done.
+fn on_both_shards(memory: &Memory, per_shard: usize) -> (Handle, Vec<String>) {
+    let client = memory.client(config()).expect("connects");
+    let keys: Vec<String> = keys_of(memory, 0, per_shard)
+        .into_iter()
+        .chain(keys_of(memory, 1, per_shard))
+        .collect();
+    let last = keys.len() - 1;
+    block_on(client.send(Request::new(["SET", keys[0].as_str(), "v"]))).expect("SET");
+    block_on(client.send(Request::new(["SET", keys[last].as_str(), "w"]))).expect("SET");
+    std::thread::sleep(Duration::from_millis(20));
+    (client, keys)
+}
+
+/// What a GET of key `i` of [`on_both_shards`]'s `n` keys answers.
+fn stored(i: usize, n: usize) -> Frame {
+    match i {
+        0 => Frame::BulkString("v".into()),
+        i if i == n - 1 => Frame::BulkString("w".into()),
+        _ => Frame::NullBulk,
+    }
+}
+
 #[test]
 fn one_callers_burst_is_written_by_its_own_poll_waking_nobody() {
     let memory = Memory::new(2);
-    let client = memory.client(config()).expect("connects");
-    let keys: Vec<String> = keys_of(&memory, 0, 25)
-        .into_iter()
-        .chain(keys_of(&memory, 1, 25))
-        .collect();
-    // Both shared connections up, the bootstrap's refreshes done.
-    block_on(client.send(Request::new(["SET", keys[0].as_str(), "v"]))).expect("SET");
-    block_on(client.send(Request::new(["SET", keys[49].as_str(), "w"]))).expect("SET");
-    std::thread::sleep(Duration::from_millis(20));
-    let writes = |m: &Memory| -> Vec<usize> {
-        let w = m.world();
-        [0, 1]
-            .map(|s| {
-                w.conns
-                    .iter()
-                    .filter(|p| p.port == port(s))
-                    .map(|p| p.writes.len())
-                    .sum()
-            })
-            .to_vec()
-    };
+    let (client, keys) = on_both_shards(&memory, 25);
     // The loop's task is never scheduled: 50 requests submitted before any is awaited are
     // handed in directly (none wakes it). The first poll of one only yields (the first of them
     // was lone: a gather, which the others joined), and the next writes them all, one write per
@@ -129,11 +134,7 @@ fn one_callers_burst_is_written_by_its_own_poll_waking_nobody() {
         "one write per node, by the polling caller"
     );
     for (i, p) in pending.into_iter().enumerate() {
-        let want = match i {
-            0 => Frame::BulkString("v".into()),
-            49 => Frame::BulkString("w".into()),
-            _ => Frame::NullBulk,
-        };
+        let want = stored(i, keys.len());
         // Answered at once by the in-memory server, so possibly within that first poll.
         let got = if i == 7
             && let Some(Poll::Ready(reply)) = first.take()
@@ -157,15 +158,7 @@ fn a_join_of_request_futures_leaves_in_one_write_per_node() {
     // gather); the others, submitted in the same pass, join it; the next pass writes all of
     // them, one write per node — with the loop's task never scheduled.
     let memory = Memory::new(2);
-    let client = memory.client(config()).expect("connects");
-    let keys: Vec<String> = keys_of(&memory, 0, 20)
-        .into_iter()
-        .chain(keys_of(&memory, 1, 20))
-        .collect();
-    block_on(client.send(Request::new(["SET", keys[0].as_str(), "v"]))).expect("SET");
-    block_on(client.send(Request::new(["SET", keys[39].as_str(), "w"]))).expect("SET");
-    std::thread::sleep(Duration::from_millis(20));
-    let writes = |m: &Memory| -> usize { m.world().conns.iter().map(|p| p.writes.len()).sum() };
+    let (client, keys) = on_both_shards(&memory, 20);
     memory.pause_tasks();
     let before = writes(&memory);
     let mut futures: Vec<Get> = keys
@@ -189,14 +182,15 @@ fn a_join_of_request_futures_leaves_in_one_write_per_node() {
     pass(&mut futures);
     assert_eq!(writes(&memory), before, "the first pass only gathers");
     pass(&mut futures);
-    assert_eq!(writes(&memory) - before, 2, "one write per node");
+    let after = writes(&memory);
+    assert_eq!(
+        [after[0] - before[0], after[1] - before[1]],
+        [1, 1],
+        "one write per node"
+    );
     memory.resume_tasks();
     for (i, (f, d)) in futures.into_iter().zip(done).enumerate() {
-        let want = match i {
-            0 => Frame::BulkString("v".into()),
-            39 => Frame::BulkString("w".into()),
-            _ => Frame::NullBulk,
-        };
+        let want = stored(i, keys.len());
         let got = d.unwrap_or_else(|| block_on(f));
         assert_eq!(got.expect("GET"), want);
     }

@@ -8,7 +8,7 @@ use slotwise_client::prelude::*;
 use std::time::{Duration, Instant};
 
 use slotwise_client::{Error, Frame, Request, RequestError, TlsOptions};
-use support::{Memory, config, eventually, keys_of, poll_once, poll_twice, port};
+use support::{Memory, config, eventually, keys_of, poll_once, poll_twice, port, writes};
 
 #[test]
 fn requests_submitted_together_leave_in_one_write_per_node() {
@@ -99,22 +99,14 @@ fn a_connection_the_server_closes_is_replaced_and_reads_retried() {
     futures_lite::future::block_on(client.send(Request::new(["SET", key.as_str(), "v"])))
         .expect("SET");
     let before = memory.connects_to(port(1));
-    let written = |m: &Memory| -> usize {
-        let w = m.world();
-        w.conns
-            .iter()
-            .filter(|p| p.port == port(1))
-            .map(|p| p.writes.len())
-            .sum()
-    };
-    let written_before = written(&memory);
+    let written_before = writes(&memory)[1];
     memory.world().stall.insert(port(1));
     let mut get = client.submit(Request::new(["GET", key.as_str()]));
     // A stalled node cannot have answered; the GET is written (by the second poll if the first
     // only yielded, the gather) and waits for its reply.
     poll_twice(&mut get);
     eventually("the GET to be written", || {
-        written(&memory) > written_before
+        writes(&memory)[1] > written_before
     });
     std::thread::sleep(Duration::from_millis(20));
     assert!(

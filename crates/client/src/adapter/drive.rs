@@ -101,14 +101,16 @@ struct Held<R: Runtime> {
     gather: Gather,
 }
 
-impl<R: Runtime> Held<R> {
-    /// Runs the loop with socket I/O waking `io` and the inbox and timer `ctl`, settling an open
-    /// gather first (whoever runs the loop writes what was handed in).
-    fn run(&mut self, rt: &R, io: &mut Context<'_>, ctl: &mut Context<'_>) -> Poll<()> {
-        self.gather.settle(self.lp.fresh());
-        let lp = &mut self.lp;
-        rt.enter(|| lp.poll_run(io, ctl))
-    }
+/// Runs the loop with socket I/O waking `io` and the inbox and timer `ctl`, settling an open
+/// gather first (whoever runs the loop writes what was handed in).
+fn run<R: Runtime>(
+    lp: &mut Loop<R>,
+    gather: &mut Gather,
+    io: &mut Context<'_>,
+    ctl: &mut Context<'_>,
+) -> Poll<()> {
+    gather.settle(lp.fresh());
+    lp.poll_run(io, ctl)
 }
 
 /// Why [`Direct::with_loop`] did not run the loop.
@@ -195,8 +197,7 @@ impl<R: Runtime> Direct<R> {
         }
         let mut io = Context::from_waker(&self.io);
         let delivered = held.lp.driver.delivered();
-        held.gather.settle(held.lp.fresh());
-        if held.lp.poll_run(&mut io, cx).is_ready() {
+        if run(&mut held.lp, &mut held.gather, &mut io, cx).is_ready() {
             return Poll::Ready(());
         }
         let woke_others = held.lp.driver.delivered() != delivered && !held.lp.driver.alone();
@@ -246,23 +247,23 @@ impl<R: Runtime> Drive for Direct<R> {
                     // A burst handed in directly (one task's requests, submitted before it
                     // awaited any): this caller writes them all now, with no hop; their replies
                     // wake the loop's task.
-                    let task = task.clone();
                     let mut io = Context::from_waker(&self.io);
-                    let mut ctl = Context::from_waker(&task);
-                    let _ = held.run(&self.rt, &mut io, &mut ctl);
+                    let mut ctl = Context::from_waker(task);
+                    let (lp, gather) = (&mut held.lp, &mut held.gather);
+                    let _ = self.rt.enter(|| run(lp, gather, &mut io, &mut ctl));
                 } else if event || (held.lp.undrained() && !held.come_back.is_coming()) {
                     self.baton.wake_task();
                 }
                 return Drove::Passed;
             }
-            let task = task.clone();
             let ticket = self.baton.caller_runs(cx.waker());
             let mut io = Context::from_waker(&self.io);
-            let mut ctl = Context::from_waker(&task);
+            let mut ctl = Context::from_waker(task);
             let quiet = quiet.get_or_insert_with(Arc::default);
             quiet.set(cx.waker());
             quiet.running(true);
-            let _ = held.run(&self.rt, &mut io, &mut ctl);
+            let (lp, gather) = (&mut held.lp, &mut held.gather);
+            let _ = self.rt.enter(|| run(lp, gather, &mut io, &mut ctl));
             quiet.running(false);
             ticket.map_or(Drove::Passed, Drove::Ran)
         })

@@ -319,6 +319,18 @@ pub fn poll_once<F: Future + Unpin>(f: &mut F) -> Poll<F::Output> {
     Pin::new(f).poll(&mut Context::from_waker(waker))
 }
 
+/// How many writes the client made to each of the first two nodes (ports 7000, 7001) so far.
+pub fn writes(memory: &Memory) -> [usize; 2] {
+    let w = memory.world();
+    [0, 1].map(|s| {
+        w.conns
+            .iter()
+            .filter(|p| p.port == port(s))
+            .map(|p| p.writes.len())
+            .sum()
+    })
+}
+
 /// Polls a lone request twice (it must stay pending): its first poll may only yield (the
 /// gather), so the second runs the loop for it if the first did not.
 pub fn poll_twice(p: &mut slotwise_client::Pending) {
